@@ -1,0 +1,65 @@
+"""Request dependencies: the runtime, the authenticated principal, a unit of work."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from meterly.accounts.keys import find_key, hash_secret
+from meterly.accounts.scope import Principal, principal_for
+from meterly.errors import Unauthorized
+from meterly.runtime import Runtime
+
+_KEY_CACHE_TTL_S = 5.0  # bounds how long a revoked key may still work on a busy process
+_key_cache: dict[str, tuple[float, Principal]] = {}
+_key_lock = threading.Lock()
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def authenticate(runtime: Runtime, authorization: str | None) -> Principal:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+    secret = authorization[7:].strip()
+    digest = hash_secret(secret)
+    now = time.monotonic()
+    with _key_lock:
+        hit = _key_cache.get(digest)
+    if hit and now - hit[0] < _KEY_CACHE_TTL_S:
+        return hit[1]
+    with runtime.ledger.sessions() as s:
+        found = find_key(s, secret)
+        if found is None:
+            raise Unauthorized("invalid or revoked API key")
+        key, account = found
+        principal = principal_for(account, key.id)
+    with _key_lock:
+        _key_cache[digest] = (now, principal)
+    return principal
+
+
+def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    return authenticate(runtime, request.headers.get("authorization"))
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """A request's unit of work: committed when the endpoint returns, rolled back on error."""
+    with runtime.ledger.unit_of_work() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
