@@ -6,6 +6,7 @@ own dialect (or evaluates them in Python), so no domain rule is welded to one SQ
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -157,7 +158,8 @@ class EventStore(Protocol):
         """Record a void or an amendment; raises LookupError if the event is unknown."""
         ...
 
-    def history(self, tenant: str, source: str, id: str) -> list[CorrectionRecord]: ...
+    # builtins.list: inside this class `list` names the method above
+    def history(self, tenant: str, source: str, id: str) -> builtins.list[CorrectionRecord]: ...
 
     def value_errors(
         self, meter: MeterSpec, events: Sequence[tuple[str, str, str]]

@@ -1,0 +1,1 @@
+"""Metering: meter specs and the pure rules that evaluate them."""
