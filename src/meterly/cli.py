@@ -5,10 +5,14 @@ from __future__ import annotations
 import typer
 
 from meterly.accounts.cli import accounts_app, keys_app
+from meterly.catalog.cli import features_app, price_app, products_app
 from meterly.cli_support import console, handle_errors, runtime
 from meterly.config import Settings
+from meterly.demo.cli import demo_command
 from meterly.ingest.cli import events_app
 from meterly.metering.cli import meters_app, usage_command
+from meterly.plans.cli import plans_app
+from meterly.subscriptions.cli import entitlements_app, purchases_app, subscriptions_app
 
 app = typer.Typer(
     help="Meterly: count, bill, monitor and drive micro-transactions through reseller chains.",
@@ -53,6 +57,14 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(meters_app, name="meters")
 app.add_typer(events_app, name="events")
 app.command("usage")(usage_command)
+app.command("demo")(demo_command)
+app.add_typer(products_app, name="products")
+app.add_typer(features_app, name="features")
+app.add_typer(price_app, name="price")
+app.add_typer(plans_app, name="plans")
+app.add_typer(subscriptions_app, name="subscriptions")
+app.add_typer(purchases_app, name="purchases")
+app.add_typer(entitlements_app, name="entitlements")
 
 
 def main() -> None:

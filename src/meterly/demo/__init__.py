@@ -1,0 +1,1 @@
+"""The main job: a white-label phone provider, its MSPs and their customers, end to end."""

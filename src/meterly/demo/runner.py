@@ -1,0 +1,196 @@
+"""`meterly demo`: build the scenario through the public API, then summarise and serve."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from meterly.accounts.keys import create_key
+from meterly.accounts.scope import account_in_scope
+from meterly.app import create_app
+from meterly.cli_support import operator
+from meterly.config import Settings
+from meterly.demo import cast, events
+from meterly.demo.meters import METERS
+from meterly.demo.server import BackgroundServer, free_port
+from meterly.runtime import Runtime
+
+BATCH = 1000
+FIRST_MONTH = date(2026, 8, 1)
+
+
+@dataclass
+class Tally:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    unattributed: int = 0
+    late: int = 0
+
+    def add(self, r: dict[str, Any]) -> None:
+        self.accepted += r["accepted"]
+        self.duplicates += r["duplicates"]
+        self.rejected += len(r["rejected"])
+        self.unattributed += r["unattributed"]
+
+
+@dataclass
+class DemoOptions:
+    data_dir: Path
+    seed: int = 7
+    customers: int = 40
+    months: int = 3
+    serve: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+@dataclass
+class Demo:
+    options: DemoOptions
+    console: Console
+    runtime: Runtime
+    keys: dict[str, str] = field(default_factory=dict)
+    tally: Tally = field(default_factory=Tally)
+
+    def key(self, external_id: str, name: str) -> str:
+        with self.runtime.ledger.unit_of_work() as s:
+            account = account_in_scope(s, operator(self.runtime), external_id)
+            _, secret = create_key(s, account, name)
+        self.keys[external_id] = secret
+        return secret
+
+    def client(self, base_url: str, external_id: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {self.keys[external_id]}"},
+            timeout=120,
+        )
+
+
+def _check(r: httpx.Response) -> dict[str, Any]:
+    if r.status_code >= 400:
+        raise RuntimeError(f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text}")
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def setup_accounts(demo: Demo, url: str, roster: list[cast.Customer]) -> None:
+    root = cast.PROVIDER[0]
+    demo.key(root, "demo provider admin")
+    with demo.client(url, root) as api:
+        for m in METERS:
+            _check(api.post("/v1/meters", json=m))
+        for r in cast.RESELLERS:
+            body = {
+                "external_id": r.external_id,
+                "name": r.name,
+                "kind": "reseller",
+                "parent": r.parent,
+                "timezone": r.timezone,
+            }
+            _check(api.post("/v1/accounts", json=body))
+    for r in cast.RESELLERS:
+        demo.key(r.external_id, f"{r.name} admin")
+    # each MSP onboards its own customers with its own key
+    for c in roster:
+        with demo.client(url, c.reseller) as api:
+            _check(
+                api.post(
+                    "/v1/accounts",
+                    json={
+                        "external_id": c.external_id,
+                        "name": c.name,
+                        "timezone": c.timezone,
+                        "subject_aliases": list(c.aliases),
+                    },
+                )
+            )
+    demo.key("whitman-law", "Whitman & Hale portal")
+
+
+def _send(api: httpx.Client, batch: list[dict[str, Any]]) -> dict[str, Any]:
+    return _check(
+        api.post(
+            "/v1/events", content=orjson.dumps(batch), headers={"Content-Type": "application/json"}
+        )
+    )
+
+
+def ingest_month(
+    demo: Demo,
+    url: str,
+    roster: list[cast.Customer],
+    month: events.MonthPlan,
+    held_back: list[dict[str, Any]],
+    progress: Progress,
+) -> list[dict[str, Any]]:
+    """Send one month's feed (plus last month's late events); hold a few back as late."""
+    rng = random.Random(f"{demo.options.seed}:{month.start}")
+    feed = list(events.month_events(roster, month, demo.options.seed))
+    late = [feed.pop(rng.randrange(len(feed))) for _ in range(max(1, len(feed) // 5000))]
+    dups, bad = events.feed_imperfections(feed, rng)
+    stream = held_back + feed + dups + bad
+    demo.tally.late += len(held_back)
+    task = progress.add_task(f"ingest {month.start:%b %Y}", total=len(stream))
+    batches = [stream[i : i + BATCH] for i in range(0, len(stream), BATCH)]
+    with demo.client(url, cast.PROVIDER[0]) as api, ThreadPoolExecutor(4) as pool:
+        for batch, result in zip(batches, pool.map(lambda b: _send(api, b), batches), strict=True):
+            demo.tally.add(result)
+            progress.advance(task, len(batch))
+    return late
+
+
+def run(options: DemoOptions, console: Console) -> Demo:
+    if options.data_dir.exists():
+        shutil.rmtree(options.data_dir)  # the demo always starts from a clean folder
+    settings = Settings(
+        data_dir=options.data_dir, provider_id=cast.PROVIDER[0], provider_name=cast.PROVIDER[1]
+    )
+    runtime = Runtime.open(settings)
+    demo = Demo(options, console, runtime)
+    port = options.port if options.serve else free_port(options.host)
+    server = BackgroundServer(create_app(runtime=runtime), options.host, port)
+    server.start()
+    try:
+        roster = cast.customers(options.customers, options.seed)
+        console.print(
+            f"[bold]Skyline Voice[/bold]: {len(cast.RESELLERS)} resellers, "
+            f"{len(roster)} customers, {options.months} months (seed {options.seed})"
+        )
+        setup_accounts(demo, server.url, roster)
+        held: list[dict[str, Any]] = []
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            for month in events.months(FIRST_MONTH, options.months):
+                held = ingest_month(demo, server.url, roster, month, held, progress)
+        from meterly.demo.summary import print_summary
+
+        print_summary(demo, server.url, roster)
+        if options.serve:
+            console.print(
+                f"\nServing the API on [bold]{server.url}[/bold] "
+                f"(OpenAPI at {server.url}/docs). Ctrl-C stops it."
+            )
+            for who, secret in demo.keys.items():
+                console.print(f"  key for {who}: {secret}", highlight=False)
+            server.wait()
+    finally:
+        server.stop()
+        runtime.close()
+    return demo
