@@ -1,0 +1,1 @@
+"""Durable jobs: a table the worker claims from (SKIP LOCKED on PostgreSQL)."""
