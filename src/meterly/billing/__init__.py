@@ -1,0 +1,1 @@
+"""Billing: bill runs, invoices, credit notes, credits, discounts, taxes, payments."""
