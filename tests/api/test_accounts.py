@@ -87,3 +87,16 @@ def test_openapi_docs_served(env: Env) -> None:
     assert env.client.get("/docs").status_code == 200
     spec = env.client.get("/openapi.json").json()
     assert "/v1/events" in spec["paths"] and "/v1/meters/{key}/usage" in spec["paths"]
+
+
+def test_audit_log_records_who_did_what_scoped(env: Env) -> None:
+    env.account("msp-a", kind="reseller")
+    env.account("msp-b", kind="reseller")
+    key_a = env.key_for("msp-a", "msp-a admin")
+    env.post("/v1/accounts", {"external_id": "cust-a", "name": "A"}, key=key_a)
+    env.post("/v1/accounts", {"external_id": "cust-b", "name": "B", "parent": "msp-b"})
+    rows = env.get("/v1/audit", key=key_a).json()["data"]
+    assert [(r["action"], r["object_id"]) for r in rows] == [("account.created", "cust-a")]
+    assert rows[0]["key"].startswith("msp-a admin")
+    every = env.get("/v1/audit", params={"action": "account.created"}).json()["data"]
+    assert {r["object_id"] for r in every} >= {"msp-a", "msp-b", "cust-a", "cust-b"}

@@ -60,7 +60,8 @@ def create_account(session: Session, principal: Principal, body: AccountCreate) 
     session.add(account)
     session.flush()
     account.path = f"{parent.path}{account.id}/"
-    audit.record(session, principal, "account.created", "account", account.external_id, account.id)
+    # owned by the parent: the new account must not see who upstream created it
+    audit.record(session, principal, "account.created", "account", account.external_id, parent.id)
     return to_out(account, parent.external_id)
 
 
