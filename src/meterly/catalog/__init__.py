@@ -1,0 +1,1 @@
+"""Catalog: products, features, price books and prices, each owned by a seller account."""

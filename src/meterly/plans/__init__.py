@@ -1,0 +1,1 @@
+"""Plans: versioned bundles of charges and entitlements, in feature-level ladders."""

@@ -1,0 +1,1 @@
+"""Subscriptions, their changes over time, one-off purchases, upcoming invoice, entitlements."""
