@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
 from typer.main import get_command
+from typer.testing import CliRunner
 
 from meterly.cli import app
 from meterly.config import Settings
