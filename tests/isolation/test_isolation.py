@@ -36,8 +36,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/v1/prices/{key}"): {"active": False},
     ("patch", "/v1/plans/{key}"): {"name": "x"},
     ("post", "/v1/plans/{key}/migrate"): {},
-    ("put", "/v1/plans/{plan_key}/commitment"): {"minimum_amount": "10"},
-    ("post", "/v1/subscriptions/{sub_id}/changes"): {"kind": "quantity", "quantity": "3"},
+    ("put", "/v1/plans/{plan_key}/commitment"): {"minimum": "10"},
+    ("post", "/v1/subscriptions/{sub_id}/changes"): {"type": "quantity", "quantity": "3"},
     ("patch", "/v1/webhooks/{endpoint_id}"): {"enabled": False},
     ("delete", "/v1/webhooks/{endpoint_id}"): None,
     ("post", "/v1/webhooks/deliveries/{delivery_id}/redeliver"): {},
@@ -387,6 +387,12 @@ def test_every_endpoint_denies_other_tenants(env: Env, world: dict[str, Any]) ->
                 assert MARK not in real.text, (method, path, real.text)
                 checked += 1
     assert checked > 60
+    # the bodies are valid: the owner's same request passes validation (so the attackers' 404s
+    # came from the scope check, not from a 422 before it); run last, as it changes things
+    owner = world["keys"]["msp-a"]
+    for (method, path), body in BODIES.items():
+        r = call(env, method, fill(path, 0), owner, body)
+        assert r.status_code != 422, (method, path, r.text)
 
 
 def test_lists_and_filters_never_show_another_tenant(env: Env, world: dict[str, Any]) -> None:
