@@ -176,3 +176,41 @@ def test_time_defaults_to_receipt_and_source_to_api(env: Env) -> None:
     got = env.get("/v1/events/api/t1").json()
     assert got["source"] == "api" and got["status"] == "ok"
     assert got["time"].startswith("20")
+
+
+def test_numbers_a_double_would_change_are_summed_exactly(env: Env) -> None:
+    env.account("law-firm")
+    meter = {"key": "v", "name": "v", "event_type": "call.completed", "aggregation": "sum"}
+    assert env.post("/v1/meters", {**meter, "value": "$.v"}).status_code == 201
+    # Raw bytes: a Python float could not even carry these numbers to the server.
+    pairs = [("0.123456789012345678", "0.000000000000000001"), ("12345678901234567.5", "0.5")]
+    for n, (a, b) in enumerate(pairs):
+        body = ",".join(
+            f'{{"id": "{n}-{i}", "type": "call.completed", "subject": "law-firm-{n}", '
+            f'"time": "2026-11-02T15:00:00Z", "data": {{"v": {v}}}}}'
+            for i, v in enumerate((a, b))
+        )
+        r = env.client.post("/v1/events", content=f"[{body}]".encode(), headers=env.h())
+        assert r.status_code == 202 and r.json()["accepted"] == 2
+    for n, expected in enumerate(["0.123456789012345679", "12345678901234568"]):
+        env.account(f"law-firm-{n}")
+        r = env.get(
+            "/v1/meters/v/usage",
+            params={"subject": f"law-firm-{n}", "from": "2026-11-01T00:00:00Z",
+                    "to": "2026-12-01T00:00:00Z"},
+        )  # fmt: skip
+        assert [row["value"] for row in r.json()["rows"]] == [expected], r.text
+
+
+def test_one_bad_event_sends_the_batch_through_per_item_checks(env: Env) -> None:
+    """The fast path takes whole batches only; a batch it refuses is still stored per item."""
+    env.account("law-firm")
+    batch = [ev(i) for i in range(50)]
+    batch[17]["time"] = "2026-11-02T15:00:00"  # naive
+    batch[30]["data"] = None  # defaults to {}
+    r = env.post("/v1/events", batch)
+    body = r.json()
+    assert (body["accepted"], [x["index"] for x in body["rejected"]]) == (49, [17])
+    assert body["rejected"][0]["errors"][0]["field"] == "time"
+    r = env.post("/v1/events", [ev(i) for i in range(60)])
+    assert r.json()["duplicates"] == 49 and r.json()["accepted"] == 11

@@ -1,8 +1,10 @@
 """Import events from a file (JSONL, CSV, Parquet) with the HTTP API's validation and dedup.
 
-The file is read in bounded chunks: each chunk is validated by `parse.validate` and appended to
-the event store, so memory stays flat whatever the file size. Every appended chunk is durable and
-dedup is by (tenant, source, id), so an interrupted import is finished by simply running it again.
+The file is read in bounded chunks: each chunk is validated (JSONL through the typed fast path of
+`parse`, falling back to `parse.validate` for a chunk with a bad line, like the HTTP API) and
+appended to the event store as columns, so memory stays flat whatever the file size. Every
+appended chunk is durable and dedup is by (tenant, source, id), so an interrupted import is
+finished by simply running it again.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ import orjson
 
 from meterly.accounts.scope import Principal
 from meterly.errors import InvalidInput, NotFound
-from meterly.ingest.parse import validate
+from meterly.ingest.parse import Parsed, fast_lines, validate
 from meterly.ingest.service import tenant_of
 from meterly.runtime import Runtime
-from meterly.storage.events.base import AppendResult, NewEvent
+from meterly.storage.events.base import AppendResult
 
 FORMATS = ("jsonl", "csv", "parquet")
 EVENT_FIELDS = ("id", "source", "type", "subject", "time")
@@ -97,6 +99,8 @@ class Chunk:
     lines: Sequence[int]  # the file line (Parquet: row) of each item, 1-based
     bad: list[dict[str, Any]] = field(default_factory=list)  # records rejected while reading
     position: int = 0  # bytes (rows for Parquet) consumed so far, for progress
+    # JSONL: the chunk's lines, not yet decoded (`items` is filled only if the fast path fails)
+    raw: bytes | None = None
 
 
 # --- request checks -------------------------------------------------------------------------
@@ -191,11 +195,11 @@ def import_file(
     started = time.perf_counter()
     # One writer thread: the store appends chunk k (DuckDB releases the GIL) while this thread
     # decodes and validates chunk k+1. At most two chunks are in memory.
-    in_flight: tuple[Future[AppendResult], list[NewEvent]] | None = None
+    in_flight: tuple[Future[AppendResult], Sequence[str]] | None = None
     try:
         with _gc_paused(), ThreadPoolExecutor(1, thread_name_prefix="meterly-import") as pool:
             for chunk in _chunks(plan):
-                parsed = validate(chunk.items, tenant, datetime.now(UTC))
+                parsed = _parse(chunk, tenant)
                 bad = chunk.bad + [
                     {"at": chunk.lines[r.index], "id": r.id, "errors": r.errors}
                     for r in parsed.rejected
@@ -204,7 +208,8 @@ def import_file(
                 summary.rejected += len(bad)
                 if in_flight is not None:
                     _finish(summary, attribution, *in_flight)
-                in_flight = (pool.submit(rt.events.append, parsed.events), parsed.events)
+                batch = parsed.batch
+                in_flight = (pool.submit(rt.events.append_batch, batch), batch.subject)
                 if on_progress is not None:
                     on_progress(chunk.position)
             if in_flight is not None:
@@ -219,12 +224,24 @@ def _finish(
     summary: ImportSummary,
     attribution: _Attribution,
     pending: Future[AppendResult],
-    events: list[NewEvent],
+    subjects: Sequence[str],
 ) -> None:
     result = pending.result()
     summary.accepted += result.accepted
     summary.duplicates += result.duplicates
-    summary.unattributed += attribution.unattributed(events, result.duplicate_indexes)
+    summary.unattributed += attribution.unattributed(subjects, result.duplicate_indexes)
+
+
+def _parse(chunk: Chunk, tenant: str) -> Parsed:
+    now = datetime.now(UTC)
+    if chunk.raw is not None:
+        parsed = fast_lines(chunk.raw, tenant, now)
+        # Several values on one line also decode: then the counts differ and the generic path
+        # reports that line.
+        if parsed is not None and len(parsed.batch) == len(chunk.lines):
+            return parsed
+        _decode_jsonl(chunk)
+    return validate(chunk.items, tenant, now)
 
 
 @contextmanager
@@ -250,8 +267,7 @@ class _Attribution:
         # which would re-query every subject of a long import over and over.
         self._attributed: dict[str, bool] = {}
 
-    def unattributed(self, events: list[NewEvent], duplicates: Sequence[int]) -> int:
-        subjects = [e.subject for e in events]
+    def unattributed(self, subjects: Sequence[str], duplicates: Sequence[int]) -> int:
         new = set(subjects).difference(self._attributed)
         if new:
             owners = self._rt.subjects.resolve_many(new)
@@ -337,18 +353,26 @@ def _jsonl_chunk(lines: list[bytes], first: int, consumed: int) -> Chunk:
         # Drop blank lines first: then "one value per line" can be checked by counting.
         kept = [(n, line) for n, line in zip(numbers, lines, strict=True) if line.strip()]
         numbers, lines = [n for n, _ in kept], [line for _, line in kept]
-    # Fast path: the whole chunk in one call; decode_lines keeps each line its own document.
+    return Chunk([], numbers, [], consumed, b"\n".join(lines))
+
+
+def _decode_jsonl(chunk: Chunk) -> None:
+    """Fill `items` of a JSONL chunk the typed path refused, with the generic decoder."""
+    assert chunk.raw is not None
+    lines = chunk.raw.split(b"\n") if chunk.lines else []
+    chunk.raw = None
+    # The whole chunk in one call; decode_lines keeps each line its own document.
     try:
         items = _decoder.decode_lines(b"\n".join(lines))
         if len(items) == len(lines):
-            return Chunk(items, numbers, [], consumed)
+            chunk.items = items
+            return
     except msgspec.DecodeError:
         pass
     # Slow path, only for a chunk with a bad line (or several values on one line): one line at a
     # time, so every bad line gets its own error and line number.
-    chunk = Chunk([], [], [], consumed)
     good: list[int] = []
-    for n, line in zip(numbers, lines, strict=True):
+    for n, line in zip(chunk.lines, lines, strict=True):
         try:
             chunk.items.append(_decoder.decode(line))
             good.append(n)
@@ -356,7 +380,6 @@ def _jsonl_chunk(lines: list[bytes], first: int, consumed: int) -> Chunk:
             error = {"field": "", "message": f"line is not valid JSON: {exc}"}
             chunk.bad.append({"at": n, "id": None, "errors": [error]})
     chunk.lines = good
-    return chunk
 
 
 class _Columns:

@@ -8,7 +8,7 @@ from typing import Any
 
 from meterly.accounts.scope import Principal
 from meterly.errors import BadRequest, TooLarge
-from meterly.ingest.parse import NotJson, Parsed, decode, validate
+from meterly.ingest.parse import NotJson, Parsed, decode, fast, validate
 from meterly.runtime import Runtime
 
 
@@ -44,15 +44,15 @@ def decode_body(body: bytes, max_events: int) -> list[Any]:
 
 
 def store(runtime: Runtime, principal: Principal, parsed: Parsed) -> IngestResult:
-    result = runtime.events.append(parsed.events)
-    dup = set(result.duplicate_indexes)
-    subjects = {e.subject for e in parsed.events}
-    owners = runtime.subjects.resolve_many(subjects)
+    result = runtime.events.append_batch(parsed.batch)
+    subjects = parsed.batch.subject
+    owners = runtime.subjects.resolve_many(set(subjects))
     # Attributed only within the caller's subtree: a subject outside it never counts for it.
     known = {s for s, o in owners.items() if principal.covers(o.path)}
-    unattributed = sum(
-        1 for n, e in enumerate(parsed.events) if n not in dup and e.subject not in known
-    )
+    unattributed = 0
+    if not known.issuperset(subjects):
+        dup = set(result.duplicate_indexes)
+        unattributed = sum(1 for n, s in enumerate(subjects) if n not in dup and s not in known)
     return IngestResult(
         accepted=result.accepted,
         duplicates=result.duplicates,
@@ -61,7 +61,19 @@ def store(runtime: Runtime, principal: Principal, parsed: Parsed) -> IngestResul
     )
 
 
+def parse_body(body: bytes, tenant: str, max_events: int) -> Parsed:
+    """The typed fast path when the whole body passes it, else per-item validation."""
+    now = datetime.now(UTC)
+    parsed = fast(body, tenant, now)
+    if parsed is None:
+        return validate(decode_body(body, max_events), tenant, now)
+    if len(parsed.batch) > max_events:
+        raise TooLarge(
+            f"{len(parsed.batch)} events in one request; send at most {max_events} per call"
+        )
+    return parsed
+
+
 def ingest(runtime: Runtime, principal: Principal, body: bytes) -> IngestResult:
-    items = decode_body(body, runtime.settings.max_batch_events)
-    parsed = validate(items, tenant_of(principal), datetime.now(UTC))
+    parsed = parse_body(body, tenant_of(principal), runtime.settings.max_batch_events)
     return store(runtime, principal, parsed)

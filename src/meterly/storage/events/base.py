@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Aggregation = Literal[
     "count", "sum", "min", "max", "avg", "unique_count", "latest", "time_weighted_avg"
@@ -39,6 +39,54 @@ class NewEvent:
     subject: str
     time: datetime
     data: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """Validated events as columns: what the ingest fast path hands a store, so that no Python
+    object is built per event (measured ~1 µs/event for NewEvent + its Arrow conversion).
+
+    `time` is a pyarrow timestamp[us, UTC] array and `data` a pyarrow string array of JSON
+    objects, each exactly as the client sent it (numbers digit for digit)."""
+
+    tenant: Sequence[str]
+    source: Sequence[str]
+    id: Sequence[str]
+    type: Sequence[str]
+    subject: Sequence[str]
+    time: Any
+    data: Any
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    @classmethod
+    def from_events(cls, events: Sequence[NewEvent]) -> EventBatch:
+        import pyarrow as pa
+
+        return cls(
+            tenant=[e.tenant for e in events],
+            source=[e.source for e in events],
+            id=[e.id for e in events],
+            type=[e.type for e in events],
+            subject=[e.subject for e in events],
+            time=pa.array([e.time for e in events], pa.timestamp("us", tz="UTC")),
+            data=pa.array([e.data for e in events], pa.string()),
+        )
+
+    def events(self) -> list[NewEvent]:
+        """One NewEvent per row, for stores that take objects (the memory fake)."""
+        cols = zip(
+            self.tenant,
+            self.source,
+            self.id,
+            self.type,
+            self.subject,
+            self.time.to_pylist(),
+            self.data.to_pylist(),
+            strict=True,
+        )
+        return [NewEvent(*c) for c in cols]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +192,10 @@ class CorrectionRecord:
 class EventStore(Protocol):
     def append(self, events: Sequence[NewEvent]) -> AppendResult:
         """Store new events durably; those whose (tenant, source, id) exists are duplicates."""
+        ...
+
+    def append_batch(self, batch: EventBatch) -> AppendResult:
+        """`append` for columns (the ingest hot path); same semantics, same result."""
         ...
 
     def aggregate(self, query: AggregateQuery) -> list[UsageRow]: ...

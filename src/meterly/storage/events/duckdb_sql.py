@@ -27,25 +27,23 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     tenant VARCHAR NOT NULL, source VARCHAR NOT NULL, id VARCHAR NOT NULL,
     type VARCHAR NOT NULL, subject VARCHAR NOT NULL, time TIMESTAMPTZ NOT NULL,
-    data VARCHAR NOT NULL, received_at TIMESTAMPTZ NOT NULL
+    data VARCHAR NOT NULL, received_at TIMESTAMPTZ NOT NULL,
+    -- dedup key hash (dedup.py) and exact-number copy of data (exact.py), both set on append
+    k1 UBIGINT NOT NULL, k2 UBIGINT NOT NULL, data_num VARCHAR
 );
 CREATE TABLE IF NOT EXISTS corrections (
     tenant VARCHAR NOT NULL, source VARCHAR NOT NULL, id VARCHAR NOT NULL,
     seq BIGINT NOT NULL, kind VARCHAR NOT NULL, actor VARCHAR NOT NULL, reason VARCHAR,
-    data VARCHAR, time TIMESTAMPTZ, "at" TIMESTAMPTZ NOT NULL
+    data VARCHAR, time TIMESTAMPTZ, "at" TIMESTAMPTZ NOT NULL,
+    data_num VARCHAR  -- set whenever data is (exact.py): the amended data_num
 );
 """
 
-# Exact check for keys whose hash is already known: hash hits are rare (retries), so a scan is fine.
-EXISTING_KEYS = (
-    "SELECT e.tenant, e.source, e.id FROM events e "
-    "JOIN candidates c ON e.tenant = c.tenant AND e.source = c.source AND e.id = c.id"
-)
-
 # Latest amendment per field wins; any void is final.
-_CORR = """corr AS (
+CORR = """corr AS (
     SELECT tenant, source, id,
         arg_max(data, seq) FILTER (WHERE kind = 'amend' AND data IS NOT NULL) AS data,
+        arg_max(data_num, seq) FILTER (WHERE kind = 'amend' AND data IS NOT NULL) AS data_num,
         arg_max(time, seq) FILTER (WHERE kind = 'amend' AND time IS NOT NULL) AS time,
         CASE WHEN bool_or(kind = 'void') THEN 'voided' ELSE 'amended' END AS status
     FROM corrections GROUP BY tenant, source, id)"""
@@ -53,18 +51,26 @@ _CORR = """corr AS (
 COLUMNS = "tenant, source, id, type, subject, time, data, received_at, status"
 
 
-def current(pred: str) -> str:
+def current(pred: str, corrected: bool = True) -> str:
     """CTEs `corr` and `cur` (current versions). `pred` filters raw columns other than
-    time/data; uncorrected rows keep a plain `time` column so range filters reach the scan."""
-    return f"""{_CORR},
+    time/data; uncorrected rows keep a plain `time` column so range filters reach the scan.
+
+    `pred` appears twice (callers pass its params twice). With `corrected` False (the snapshot
+    holds no correction) `cur` is the plain table: the second branch is `WHERE false`, which the
+    optimizer drops, and only keeps the parameter count the same."""
+    if not corrected:
+        plain = "SELECT e.tenant, e.source, e.id, e.type, e.subject, e.time, e.data, "
+        plain += "e.data_num, e.received_at, 'ok' AS status FROM events e WHERE"
+        return f"cur AS ({plain} {pred} UNION ALL {plain} false AND {pred})"
+    return f"""{CORR},
 cur AS (
-    SELECT e.tenant, e.source, e.id, e.type, e.subject, e.time, e.data, e.received_at,
-        'ok' AS status
+    SELECT e.tenant, e.source, e.id, e.type, e.subject, e.time, e.data, e.data_num,
+        e.received_at, 'ok' AS status
     FROM events e ANTI JOIN corr c ON e.tenant = c.tenant AND e.source = c.source AND e.id = c.id
     WHERE {pred}
     UNION ALL
     SELECT e.tenant, e.source, e.id, e.type, e.subject, coalesce(c.time, e.time),
-        coalesce(c.data, e.data), e.received_at, c.status
+        coalesce(c.data, e.data), coalesce(c.data_num, e.data_num), e.received_at, c.status
     FROM events e JOIN corr c ON e.tenant = c.tenant AND e.source = c.source AND e.id = c.id
     WHERE {pred})"""
 
@@ -83,7 +89,10 @@ def lit_path(path: str) -> str:
 
 def numeric(path: str) -> str:
     # DECIMAL(38,18) mirrors spec.numeric_value: 20 integer digits, NaN/Infinity/bool → NULL.
-    return f"TRY_CAST(json_extract_string(data, {lit_path(path)}) AS DECIMAL(38,18))"
+    # data_num (exact.py) is data with the numbers a double would change written as strings;
+    # json_extract_string reads JSON numbers through a double, strings digit for digit.
+    p = lit_path(path)
+    return f"TRY_CAST(json_extract_string(coalesce(data_num, data), {p}) AS DECIMAL(38,18))"
 
 
 def _equals(path: str, value: JsonScalar, params: list[Any]) -> str:
@@ -168,7 +177,7 @@ def aggregate_expr(aggregation: str, value: str | None) -> list[str]:
 Reader = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
 
-def aggregate(read: Reader, query: AggregateQuery) -> list[UsageRow]:
+def aggregate(read: Reader, query: AggregateQuery, corrected: bool = True) -> list[UsageRow]:
     """Compile and run a usage query; windows and exact averages are finished in Python."""
     meter = query.meter
     spec.check_query(meter.aggregation, meter.value, query.group_by, meter.group_by)
@@ -213,8 +222,8 @@ def aggregate(read: Reader, query: AggregateQuery) -> list[UsageRow]:
         params.append(query.start)
     params.append(query.end)
     base = (
-        f"WITH {current(' AND '.join(pred))}, base AS (SELECT {', '.join(cols)} FROM cur "
-        f"{mapping} WHERE {where} AND time < ?)"
+        f"WITH {current(' AND '.join(pred), corrected)}, "
+        f"base AS (SELECT {', '.join(cols)} FROM cur {mapping} WHERE {where} AND time < ?)"
     )
     if meter.aggregation in NUMERIC_AGGREGATIONS:
         keep = "v IS NOT NULL"
@@ -238,11 +247,11 @@ def aggregate(read: Reader, query: AggregateQuery) -> list[UsageRow]:
             idx = bisect.bisect_right(starts, max(at, starts[0])) - 1
         agg = r[2 + len(dims) :]
         value = spec.average(agg[0], agg[1]) if meter.aggregation == "avg" else agg[0]
-        rows.append(_row(bounds[idx], subject, query.group_by, dvals, value))
+        rows.append(usage_row(bounds[idx], subject, query.group_by, dvals, value))
     if not rows and meter.aggregation in ("count", "unique_count"):
-        subject = _lone_subject(query)
-        rows = [_row(b, subject, query.group_by, [None] * len(dims), 0) for b in bounds]
-    return _sorted(rows)
+        subject = lone_subject(query)
+        rows = [usage_row(b, subject, query.group_by, [None] * len(dims), 0) for b in bounds]
+    return sorted_rows(rows)
 
 
 def _time_weighted(
@@ -270,18 +279,18 @@ def _time_weighted(
         for ws, we in bounds:
             if readings[0][0] < we:
                 level = spec.time_weighted(readings, ws, we)
-                rows.append(_row((ws, we), key[0], query.group_by, key[1:], level))
-    return _sorted(rows)
+                rows.append(usage_row((ws, we), key[0], query.group_by, key[1:], level))
+    return sorted_rows(rows)
 
 
-def _lone_subject(query: AggregateQuery) -> str | None:
+def lone_subject(query: AggregateQuery) -> str | None:
     if not query.by_subject or query.subjects is None:
         return None
     reported = set(query.subjects.values())
     return next(iter(reported)) if len(reported) == 1 else None
 
 
-def _row(
+def usage_row(
     bound: tuple[datetime, datetime],
     subject: str | None,
     names: Sequence[str],
@@ -292,6 +301,6 @@ def _row(
     return UsageRow(bound[0], bound[1], subject, dimensions, spec.tidy(Decimal(value)))
 
 
-def _sorted(rows: list[UsageRow]) -> list[UsageRow]:
+def sorted_rows(rows: list[UsageRow]) -> list[UsageRow]:
     rows.sort(key=lambda r: spec.row_sort_key(r.start, r.subject, list(r.dimensions.values())))
     return rows

@@ -18,6 +18,7 @@ from meterly.storage.events.base import (
     AppendResult,
     Correction,
     CorrectionRecord,
+    EventBatch,
     ListQuery,
     MeterSpec,
     NewEvent,
@@ -50,6 +51,9 @@ class MemoryEventStore:
                     e.tenant, e.source, e.id, e.type, e.subject, e.time.astimezone(UTC), e.data, now
                 )
         return AppendResult(len(events) - len(dups), len(dups), tuple(dups))
+
+    def append_batch(self, batch: EventBatch) -> AppendResult:
+        return self.append(batch.events())
 
     def correct(self, correction: Correction) -> StoredEvent:
         key = (correction.tenant, correction.source, correction.id)
