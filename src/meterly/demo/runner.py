@@ -6,7 +6,7 @@ import random
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,10 @@ from meterly.accounts.scope import account_in_scope
 from meterly.app import create_app
 from meterly.cli_support import operator
 from meterly.config import Settings
-from meterly.demo import cast, events
+from meterly.demo import cast, events, selling
 from meterly.demo.meters import METERS
 from meterly.demo.server import BackgroundServer, free_port
+from meterly.jobs.worker import Worker, WorkerThread
 from meterly.runtime import Runtime
 
 BATCH = 1000
@@ -62,6 +63,7 @@ class Demo:
     runtime: Runtime
     keys: dict[str, str] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
+    runs: list[dict[str, Any]] = field(default_factory=list)
 
     def key(self, external_id: str, name: str) -> str:
         with self.runtime.ledger.unit_of_work() as s:
@@ -85,24 +87,18 @@ def _check(r: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def setup_accounts(demo: Demo, url: str, roster: list[cast.Customer]) -> None:
+def setup_accounts(demo: Demo, url: str, roster: list[cast.Customer]) -> dict[str, int]:
+    """Provider catalog and plans, MSPs onboarded with their markups, customers subscribed."""
     root = cast.PROVIDER[0]
     demo.key(root, "demo provider admin")
     with demo.client(url, root) as api:
         for m in METERS:
             _check(api.post("/v1/meters", json=m))
-        for r in cast.RESELLERS:
-            body = {
-                "external_id": r.external_id,
-                "name": r.name,
-                "kind": "reseller",
-                "parent": r.parent,
-                "timezone": r.timezone,
-            }
-            _check(api.post("/v1/accounts", json=body))
-    for r in cast.RESELLERS:
-        demo.key(r.external_id, f"{r.name} admin")
-    # each MSP onboards its own customers with its own key
+        selling.setup_catalog(api)
+    selling.onboard_resellers(demo, url)
+    first = FIRST_MONTH
+    subs: dict[str, int] = {}
+    # each MSP onboards its own customers with its own key, at its own retail prices
     for c in roster:
         with demo.client(url, c.reseller) as api:
             _check(
@@ -116,7 +112,10 @@ def setup_accounts(demo: Demo, url: str, roster: list[cast.Customer]) -> None:
                     },
                 )
             )
+            subs[c.external_id] = selling.subscribe(api, c, first)
+            selling.purchases(api, c, subs[c.external_id], first)
     demo.key("whitman-law", "Whitman & Hale portal")
+    return subs
 
 
 def _send(api: httpx.Client, batch: list[dict[str, Any]]) -> dict[str, Any]:
@@ -162,13 +161,16 @@ def run(options: DemoOptions, console: Console) -> Demo:
     port = options.port if options.serve else free_port(options.host)
     server = BackgroundServer(create_app(runtime=runtime), options.host, port)
     server.start()
+    worker = Worker(runtime)
+    worker_thread = WorkerThread(runtime)  # bill runs and finalization, as `meterly serve` does
+    worker_thread.start()
     try:
         roster = cast.customers(options.customers, options.seed)
         console.print(
             f"[bold]Skyline Voice[/bold]: {len(cast.RESELLERS)} resellers, "
             f"{len(roster)} customers, {options.months} months (seed {options.seed})"
         )
-        setup_accounts(demo, server.url, roster)
+        subs = setup_accounts(demo, server.url, roster)
         held: list[dict[str, Any]] = []
         columns = (
             TextColumn("{task.description}"),
@@ -177,8 +179,15 @@ def run(options: DemoOptions, console: Console) -> Demo:
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console) as progress:
-            for month in events.months(FIRST_MONTH, options.months):
+            for i, month in enumerate(events.months(FIRST_MONTH, options.months)):
+                selling.month_changes(demo, server.url, roster, subs, i + 1, month.start)
                 held = ingest_month(demo, server.url, roster, month, held, progress)
+                task = progress.add_task(f"bill {month.start:%b %Y}", total=1)
+                as_of = datetime.combine(month.end, time(12), UTC)
+                with demo.client(server.url, cast.PROVIDER[0]) as api:
+                    demo.runs.append(selling.bill_month(api, as_of))
+                progress.advance(task)
+        worker.run_until_idle()  # finalize the drafts whose grace period is over
         from meterly.demo.summary import print_summary
 
         print_summary(demo, server.url, roster)
@@ -191,6 +200,7 @@ def run(options: DemoOptions, console: Console) -> Demo:
                 console.print(f"  key for {who}: {secret}", highlight=False)
             server.wait()
     finally:
+        worker_thread.stop()
         server.stop()
         runtime.close()
     return demo

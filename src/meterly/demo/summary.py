@@ -72,3 +72,6 @@ def print_summary(demo: Demo, url: str, roster: list[cast.Customer]) -> None:
     for subject, minutes in top:
         ttop.add_row(names.get(subject, subject), f"{minutes:,.0f}")
     con.print(ttop)
+    from meterly.demo.billing_summary import print_billing
+
+    print_billing(demo, url)
