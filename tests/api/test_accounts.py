@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Env
+from support import Env
 
 
 def test_healthz_needs_no_key(env: Env) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Env
+from support import Env
 
 NOV = {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z", "subject": "c1"}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from conftest import Env
+from support import Env
 
 
 def ev(i: int | str, subject: str = "law-firm", **kw: Any) -> dict[str, Any]:

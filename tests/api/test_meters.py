@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Env
+from support import Env
 
 NOV = {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from conftest import Env
+from support import Env
 
 NOV = "2026-11-01T00:00:00Z"
 DEC = "2026-12-01T00:00:00Z"

@@ -16,13 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from scenario import ok
 
-from conftest import Env
 from meterly.accounts.keys import create_key
 from meterly.accounts.scope import account_in_scope
 from meterly.app import create_app
 from meterly.cli_support import operator
 from meterly.config import Settings
 from meterly.runtime import Runtime
+from support import Env
 
 pytestmark = pytest.mark.slow
 

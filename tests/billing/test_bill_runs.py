@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from scenario import AS_OF, build, check, ok
 
-from conftest import Env
 from meterly.jobs.worker import Worker
+from support import Env
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # an hour after the period end: within grace
 

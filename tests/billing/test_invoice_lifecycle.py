@@ -11,10 +11,10 @@ from scenario import build, call_events, check, ok, send
 from sqlalchemy import select
 from test_bill_runs import bill, invoice, invoices, run_worker
 
-from conftest import Env
 from meterly.billing.guard import FinalizedInvoice
 from meterly.billing.models import Invoice, InvoiceLine, SellerProfile
 from meterly.webhooks.models import WebhookMessage
+from support import Env
 
 
 def profile(env: Env, **fields: Any) -> None:

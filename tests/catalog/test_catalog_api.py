@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Env
+from support import Env
 
 EVERY_MODEL: list[dict[str, Any]] = [
     {"model": "flat", "amount": "49.00"},

@@ -21,6 +21,7 @@ from meterly.billing import adjustments
 from meterly.billing import finalize as fin
 from meterly.billing.models import Invoice, InvoiceLine, SellerProfile
 from meterly.pricing.currency import round_money
+from support import Env
 
 # the bill-run scenario lives with the billing tests; the real-invoice test reuses it
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "billing"))
@@ -56,7 +57,7 @@ def logo_url() -> str:
 
 @dataclass
 class Docs:
-    env: Any  # conftest.Env: not imported, two conftest modules share that name
+    env: Env
     msp_key: str
     customer_key: str
     other_key: str

@@ -16,11 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import Env
 from sqlalchemy import select
 
 from meterly.accounts.models import Account
 from meterly.billing.models import Invoice, InvoiceLine
+from support import Env
 
 MARK = "ALPHAZZ"  # every name of tenant A carries it; no attacker response may
 

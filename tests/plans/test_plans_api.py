@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from conftest import Env
+from support import Env
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "subscriptions"))
 from uc_catalog import build_catalog, create_plans, ok, seat, subscribe

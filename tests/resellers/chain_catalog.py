@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Env
+from support import Env
 
 WHOLESALE: dict[str, dict[str, Any]] = {
     "seat": {"product": "uc-seat", "model": "per_unit", "unit_amount": "20.00"},

@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from chain_catalog import WHOLESALE, build_provider_catalog, ok, onboard
 
-from conftest import Env
+from support import Env
 
 D = Decimal
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from conftest import Env
 from meterly.accounts.models import Account
 from meterly.resellers.profiles import default_prefix, profile_for
+from support import Env
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 PNG_URL = "data:image/png;base64," + base64.b64encode(PNG).decode()

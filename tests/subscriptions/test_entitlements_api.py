@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from uc_catalog import build_catalog, create_plans, fax_events, ok, subscribe
 
-from conftest import Env
+from support import Env
 
 
 def iso(t: datetime) -> str:

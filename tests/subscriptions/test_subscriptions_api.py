@@ -7,7 +7,7 @@ from typing import Any
 
 from uc_catalog import build_catalog, create_plans, fax_events, ok, subscribe
 
-from conftest import Env
+from support import Env
 
 AT = {"at": "2026-11-20T00:00:00Z"}  # November 2026: a 30-day period
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Env
+from support import Env
 
 FAX_TIERS = {
     "model": "graduated",

@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 
-from conftest import Server
+from servers import Server
 
 pytestmark = pytest.mark.slow
 

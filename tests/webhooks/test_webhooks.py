@@ -13,11 +13,11 @@ import orjson
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from conftest import Env
 from meterly.accounts.scope import account_in_scope
 from meterly.cli_support import operator
 from meterly.jobs.worker import Worker
 from meterly.webhooks import service
+from support import Env
 
 
 class Receiver:
