@@ -1,2 +1,3 @@
 """Meterly: count, bill, monitor and drive micro-transactions through reseller chains."""
+
 __version__ = "0.1.0"

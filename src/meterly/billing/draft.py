@@ -23,6 +23,7 @@ from meterly.billing.guard import ensure_draft
 from meterly.billing.late import Billed, late_lines
 from meterly.billing.models import Invoice, InvoiceLine, SellerProfile
 from meterly.pricing.currency import quantum
+from meterly.resellers.profiles import profile_for
 from meterly.subscriptions.lines import UsageSource
 from meterly.subscriptions.models import OneOffPurchase
 from meterly.webhooks.models import WebhookEndpoint
@@ -115,9 +116,12 @@ def profile_of(session: Session, seller_id: int) -> SellerProfile:
     found = session.get(SellerProfile, seller_id)
     if found is not None:
         return found
+    # the same defaults the profile API shows (prefix from the seller's id, e.g. SKY)
+    view = profile_for(session, seller_id)
     return SellerProfile(
-        account_id=seller_id, number_prefix="INV", grace_hours=DEFAULT_GRACE_HOURS,
-        net_terms_days=DEFAULT_NET_TERMS_DAYS, rounding_mode="half_up",
+        account_id=seller_id, number_prefix=view.number_prefix, grace_hours=view.grace_hours,
+        net_terms_days=view.net_terms_days, rounding_mode=view.rounding_mode,
+        display_name=view.display_name,
     )  # fmt: skip
 
 

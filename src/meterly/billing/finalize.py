@@ -30,7 +30,9 @@ from meterly.billing.draft import (
 )
 from meterly.billing.guard import FinalizedInvoice, ensure_draft
 from meterly.billing.models import Invoice, SellerProfile
+from meterly.billing.money import credits_service, payments
 from meterly.billing.numbering import format_number, next_number
+from meterly.chain.wholesale import Wholesale, is_wholesale
 from meterly.errors import Conflict
 from meterly.storage.events.base import EventStore
 from meterly.storage.ledger import Ledger
@@ -62,9 +64,12 @@ def rebuild(session: Session, store: EventStore, invoice: Invoice, now: datetime
     ctx = load_contexts(session, [sub])[0]
     commitments.attach(session, [ctx])
     span = (invoice.period_start, invoice.period_end)
-    usage = StoreUsage(session, store, ctx.customer, ctx.seller)
     late = late_for(billed_usage(session, [sub.id], exclude_invoice=invoice.id), sub.id, span)
-    currency, charges, after = compute(ctx, span, usage, late)
+    if is_wholesale(ctx):  # chain billing: a reseller pays for its subtree (meterly.chain)
+        currency, charges, after = Wholesale(session, store, [ctx]).compute(ctx, span, late)
+    else:
+        usage = StoreUsage(session, store, ctx.customer, ctx.seller)
+        currency, charges, after = compute(ctx, span, usage, late)
     if currency != invoice.currency:
         raise Conflict(f"invoice {invoice.id}: the plan's currency changed to {currency}")
     unbilled = session.scalars(
@@ -122,6 +127,7 @@ def finalize(session: Session, store: EventStore, invoice_id: int, now: datetime
     invoice.status = "finalized"
     session.flush()
     notify(session, "invoice.finalized", invoice, seller, customer)
+    payments.settle(session, invoice, now)  # fully covered by credits: paid at once
     return invoice
 
 
@@ -143,6 +149,7 @@ def void(session: Session, invoice_id: int, now: datetime) -> Invoice:
     invoice.voided_at = now
     invoice.amount_due = invoice.amount_due * 0
     session.flush()
+    credits_service.restore_for_void(session, invoice.id, now)  # the credits it used come back
     seller = session.get(Account, invoice.seller_id)
     customer = session.get(Account, invoice.customer_id)
     assert seller is not None and customer is not None

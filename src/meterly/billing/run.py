@@ -38,7 +38,8 @@ from meterly.billing.context import (
 )
 from meterly.billing.draft import compute, create_draft, listeners, profile_of
 from meterly.billing.models import BillRun, Invoice
-from meterly.billing.usage import BatchUsage
+from meterly.chain.usage import SubtreeUsage
+from meterly.chain.wholesale import Wholesale, is_wholesale
 from meterly.pricing.currency import quantum
 from meterly.storage.events.base import EventStore
 from meterly.storage.ledger import Ledger, utcnow
@@ -147,6 +148,7 @@ def _batch(
         billed = billed_usage(s, ids)
         grace = {sid: profile_of(s, sid).grace_hours for sid in {c.seller.id for c in ctxs}}
         usage = _usage_batches(s, store, ctxs)
+        wholesale = Wholesale(s, store, ctxs)  # chain billing: resellers' subtrees (meterly.chain)
         listening = listeners(s, {c.seller.id for c in ctxs} | {c.customer.id for c in ctxs})
     for ctx in sorted(ctxs, key=lambda c: c.sub.id):
         for span in ctx.periods_due(as_of):
@@ -154,9 +156,12 @@ def _batch(
                 result.existing += 1
                 continue
             try:
-                source = usage[(ctx.seller.id, ctx.customer.parent_id)].source(ctx.customer)
                 late = late_for(billed, ctx.sub.id, span)
-                currency, charges, after = compute(ctx, span, source, late)
+                if is_wholesale(ctx):  # chain billing: a reseller pays for its subtree
+                    currency, charges, after = wholesale.compute(ctx, span, late)
+                else:
+                    source = usage[(ctx.seller.id, ctx.customer.parent_id)].source(ctx.customer)
+                    currency, charges, after = compute(ctx, span, source, late)
                 mine = purchases_for(ctx, span, currency, purchases.get(ctx.customer.id, []))
                 with ledger.unit_of_work() as w:
                     create_draft(w, ctx, span, currency, charges, after, mine,
@@ -175,15 +180,21 @@ def _batch(
 
 def _usage_batches(
     session: Session, store: EventStore, ctxs: list[SubContext]
-) -> dict[tuple[int, int | None], BatchUsage]:
-    groups: dict[tuple[int, int | None], dict[int, SubContext]] = defaultdict(dict)
+) -> dict[tuple[int, int | None], SubtreeUsage]:
+    """One usage reader per set of meter definitions: sellers whose meters resolve alike (every
+    reseller of a chain on the provider's meters) share it, so a batch spread over many
+    resellers still costs two event-store queries per (meter, range) (chain.usage)."""
+    groups: dict[str, dict[int, SubContext]] = defaultdict(dict)
     for c in ctxs:
-        groups[(c.seller.id, c.customer.parent_id)][c.customer.id] = c
-    return {
-        key: BatchUsage(session, store, next(iter(g.values())).seller,
-                        [c.customer for c in g.values()], next(iter(g.values())).specs)
-        for key, g in groups.items()
-    }  # fmt: skip
+        groups[repr(sorted(c.specs.items()))][c.customer.id] = c
+    out: dict[tuple[int, int | None], SubtreeUsage] = {}
+    for g in groups.values():
+        first = next(iter(g.values()))
+        usage = SubtreeUsage(session, store, first.seller, [c.customer for c in g.values()],
+                             first.specs, eager=False)  # fmt: skip
+        for c in g.values():
+            out[(c.seller.id, c.customer.parent_id)] = usage
+    return out
 
 
 def totals(session: Session, run_id: int) -> tuple[int, dict[str, str]]:

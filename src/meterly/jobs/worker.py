@@ -42,6 +42,8 @@ def duty(fn: Duty) -> Duty:
 
 def load_domains() -> None:
     """Import the modules that register handlers and duties."""
+    import meterly.billing.money.duties
+    import meterly.billing.tasks
     import meterly.webhooks.delivery  # noqa: F401
 
 

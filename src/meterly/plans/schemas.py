@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,6 +18,9 @@ class ChargeIn(BaseModel):
     price_key: str | None = Field(None, description="Or the key of a catalog price")
     meter: str | None = Field(None, description="Usage charges: the meter (or the price's)")
     description: str | None = Field(None, max_length=300)
+    wholesale: Literal["pooled", "per_customer"] = Field(
+        "pooled", description="Billed to a reseller: tiers on its total, or per end customer"
+    )
 
 
 class EntitlementIn(BaseModel):

@@ -94,6 +94,7 @@ def build_charge(
         "meter": meter if product.kind == "usage" else None,
         "description": charge.description or product.name,
         "price": dump_price(price),
+        **({"wholesale": charge.wholesale} if charge.wholesale != "pooled" else {}),
     }
 
 
@@ -225,7 +226,11 @@ def update_plan(session: Session, principal: Principal, key: str, body: PlanPatc
 
 def _charge_in(c: dict[str, Any]) -> ChargeIn:
     return ChargeIn(
-        product=c["product"], price=c["price"], meter=c["meter"], description=c["description"]
+        product=c["product"],
+        price=c["price"],
+        meter=c["meter"],
+        description=c["description"],
+        wholesale=c.get("wholesale", "pooled"),
     )
 
 
@@ -307,7 +312,14 @@ def list_plans(
 
 def version_spec(pv: PlanVersion) -> VersionSpec:
     charges = tuple(
-        Charge(c["product"], c["kind"], c["price"], c.get("meter"), c.get("description", ""))
+        Charge(
+            c["product"],
+            c["kind"],
+            c["price"],
+            c.get("meter"),
+            c.get("description", ""),
+            c.get("wholesale", "pooled"),
+        )
         for c in pv.charges
     )
     return VersionSpec(pv.id, pv.currency, pv.interval, charges)  # type: ignore[arg-type]

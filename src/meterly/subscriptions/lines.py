@@ -46,6 +46,7 @@ class Charge:
     price: Mapping[str, Any]
     meter: str | None = None
     description: str = ""
+    wholesale: str = "pooled"  # billed to a reseller: pooled | per_customer (meterly.chain)
 
 
 @dataclass(frozen=True, slots=True)
