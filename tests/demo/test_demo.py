@@ -39,9 +39,12 @@ def test_small_demo_bills_every_month_and_agrees_with_the_ledger(tmp_path: Path)
         with rt.ledger.sessions() as s:
             names = {a.id: a.external_id for a in s.scalars(select(Account))}
             invoices = list(s.scalars(select(Invoice).where(Invoice.status != "void")))
-        # every customer billed each month (one cancels in the second month: still billed)
-        customers = {i.customer_id for i in invoices}
-        assert len(customers) == 16
+        resellers = {r.external_id: r.name for r in cast.RESELLERS}
+        # every end customer billed each month (one cancels in the second: still billed), and
+        # every reseller billed wholesale by its own seller
+        customers = {names[i.customer_id] for i in invoices}
+        assert len(customers - set(resellers)) == 16
+        assert set(resellers) <= customers
         assert all(i.status == "finalized" and i.number for i in invoices)
         # gapless numbers per seller
         by_seller: dict[int, list[int]] = defaultdict(list)
@@ -54,7 +57,6 @@ def test_small_demo_bills_every_month_and_agrees_with_the_ledger(tmp_path: Path)
         revenue: dict[str, Decimal] = defaultdict(Decimal)
         for i in invoices:
             revenue[names[i.seller_id]] += i.subtotal
-        resellers = {r.external_id: r.name for r in cast.RESELLERS}
         for rid, amount in revenue.items():
             if rid in resellers:
                 row = re.search(re.escape(resellers[rid]) + r"\s*│\s*([\d,]+\.\d\d)", text)

@@ -103,6 +103,10 @@ def test_tour_curl_commands_answer_without_error(demo: dict[str, str], tmp_path:
     for cmd in curls:
         out = run(cmd, demo, tmp_path)
         assert out.returncode == 0, (cmd, out.stderr)
+        if " -o " in cmd:  # a document saved to a file
+            saved = tmp_path / cmd.split(" -o ")[1].split()[0]
+            assert saved.read_bytes().startswith(b"%PDF"), cmd
+            continue
         assert out.stdout.startswith("{") and '"error"' not in out.stdout, (cmd, out.stdout)
 
 

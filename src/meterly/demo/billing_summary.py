@@ -46,6 +46,8 @@ def print_billing(demo: Demo, url: str) -> dict[str, Any]:
         subtotal = Decimal(inv["subtotal"])
         if inv["customer"] in resellers:
             wholesale[inv["customer"]] += subtotal
+            if inv["seller"] in resellers:  # a reseller's sales to its sub-reseller
+                retail[inv["seller"]] += subtotal
             per_tier[f"{inv['seller']} → resellers"] += 1
         else:
             retail[inv["seller"]] += subtotal

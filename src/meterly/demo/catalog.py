@@ -108,3 +108,37 @@ def plan(level: int) -> dict[str, Any]:
 PLANS = [plan(1), plan(2), plan(3)]
 NUMBER_PRICE = {"model": "per_unit", "unit_amount": "1.00"}
 MARKUPS = {"metro-msp": "35", "harbor-it": "30", "pacific-tech": "40", "midtown-properties": "20"}
+
+
+def wholesale_plan(
+    key: str, name: str, seat_tiers: list[tuple[str | None, str]], minute: str, intl: str
+) -> dict[str, Any]:
+    """What a seller charges a reseller for its whole subtree: seats and minutes pooled (tiers
+    apply to the reseller's total — volume discounts for bigger MSPs), fax per end customer."""
+    seat = {
+        "model": "graduated",
+        "tiers": [{"up_to": up_to, "unit_amount": amount} for up_to, amount in seat_tiers],
+    }
+    return {"key": key, "name": name, "charges": [
+        {"product": "uc-seat", "price": seat},
+        _usage("call-minutes-domestic", "call-seconds-domestic", _per_minute(minute)),
+        _usage("call-minutes-international", "call-seconds-international", _per_minute(intl)),
+        _usage("toll-free-minutes", "call-seconds-toll-free", _per_minute("0.012")),
+        {**_usage("fax-page", "fax-pages", {"model": "per_unit", "unit_amount": "0.03"}),
+         "wholesale": "per_customer"},
+        _usage("voicemail-storage-gb", "storage-gb", {"model": "per_unit",
+                                                      "unit_amount": "0.05"}),
+        _usage("conference-bridge", "bridge-participant-minutes",
+               {"model": "per_unit", "unit_amount": "0.004"}),
+    ]}  # fmt: skip
+
+
+# Skyline to its MSPs; Metro to the property owner it resells through.
+PROVIDER_WHOLESALE = wholesale_plan(
+    "msp-wholesale", "MSP wholesale",
+    [("100", "12.00"), ("500", "11.00"), (None, "10.00")], "0.011", "0.06",
+)  # fmt: skip
+METRO_WHOLESALE = wholesale_plan(
+    "tenant-services-wholesale", "Tenant services wholesale",
+    [(None, "15.00")], "0.016", "0.09",
+)  # fmt: skip

@@ -97,6 +97,7 @@ def setup_accounts(demo: Demo, url: str, roster: list[cast.Customer]) -> dict[st
         selling.setup_catalog(api)
     selling.onboard_resellers(demo, url)
     first = FIRST_MONTH
+    selling.wholesale(demo, url, first)
     subs: dict[str, int] = {}
     # each MSP onboards its own customers with its own key, at its own retail prices
     for c in roster:

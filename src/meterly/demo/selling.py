@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from meterly.demo import cast
-from meterly.demo.catalog import FEATURES, MARKUPS, NUMBER_PRICE, PLANS, PRODUCTS
+from meterly.demo.catalog import (
+    FEATURES,
+    MARKUPS,
+    METRO_WHOLESALE,
+    NUMBER_PRICE,
+    PLANS,
+    PRODUCTS,
+    PROVIDER_WHOLESALE,
+)
 from meterly.demo.events import HARDWARE_PRICES
 
 if TYPE_CHECKING:
@@ -63,6 +71,32 @@ def onboard_resellers(demo: Demo, url: str) -> None:
                 )
             )
         demo.keys[r.external_id] = out["api_key"]["secret"]
+
+
+def wholesale(demo: Demo, url: str, first: date) -> None:
+    """Each reseller buys from its own seller on a wholesale plan covering its subtree. The
+    plans are made after onboarding, so they are not copied into the resellers' retail books."""
+    import httpx as _httpx
+
+    plans = {"skyline": PROVIDER_WHOLESALE, "metro-msp": METRO_WHOLESALE}
+    for seller, plan in plans.items():
+        with _httpx.Client(
+            base_url=url, timeout=120, headers={"Authorization": f"Bearer {demo.keys[seller]}"}
+        ) as api:
+            _ok(api.post("/v1/plans", json=plan))
+            for r in cast.RESELLERS:
+                if r.parent == seller:
+                    _ok(
+                        api.post(
+                            "/v1/subscriptions",
+                            json={
+                                "customer": r.external_id,
+                                "plan": plan["key"],
+                                "quantity": "1",
+                                "start": local_midnight(first, r.timezone),
+                            },
+                        )
+                    )
 
 
 def subscribe(api: httpx.Client, c: cast.Customer, first: date) -> int:
