@@ -67,7 +67,7 @@ def test_late_usage_after_finalization_is_an_adjustment_on_the_next_invoice(env:
     law_id = invoice(env, "law-firm")["id"]
     final = ok(env.post(f"/v1/invoices/{law_id}/finalize"), 200)
     year = datetime.now(UTC).year  # the API finalizes now
-    assert final["number"] == f"INV-{year}-000001" and final["subtotal"] == "280.53"
+    assert final["number"] == f"SKY-{year}-000001" and final["subtotal"] == "280.53"
     # after finalization: 100 more November minutes (2.00) and, later, 25.5 more (0.51)
     late_call(env, "100", 30, "late-1")
     late_call(env, "25.5", 30, "late-2")
@@ -85,7 +85,7 @@ def test_late_usage_after_finalization_is_an_adjustment_on_the_next_invoice(env:
     # the December invoice is rebuilt at finalization: the adjustment is not billed twice
     final_dec = ok(env.post(f"/v1/invoices/{dec[0]['id']}/finalize"), 200)
     assert [ln["amount"] for ln in final_dec["lines"] if ln["kind"] == "adjustment"] == ["2.51"]
-    assert final_dec["number"] == f"INV-{year}-000002"
+    assert final_dec["number"] == f"SKY-{year}-000002"
     # January: nothing more arrived, so no adjustment
     bill(env, "2027-02-01T00:00:00Z")
     jan = [i for i in invoices(env, customer="law-firm") if i["period_start"][:7] == "2027-01"]
@@ -140,12 +140,12 @@ def test_void_finalized_unpaid_only(env: Env) -> None:
     voided = ok(env.post(f"/v1/invoices/{inv_id}/void"), 200)
     assert voided["status"] == "void" and voided["amount_due"] == "0.00"
     year = datetime.now(UTC).year
-    assert voided["number"] == f"INV-{year}-000001" and voided["voided_at"]
+    assert voided["number"] == f"SKY-{year}-000001" and voided["voided_at"]
     assert env.post(f"/v1/invoices/{inv_id}/void").status_code == 409
     assert ("invoice.voided", voided["id"]) in [(t, d["id"]) for t, d in messages(env)]
     # the next finalized invoice takes the next number: a voided number is never reused
     other = invoice(env, "preschool")["id"]
-    assert ok(env.post(f"/v1/invoices/{other}/finalize"), 200)["number"] == f"INV-{year}-000002"
+    assert ok(env.post(f"/v1/invoices/{other}/finalize"), 200)["number"] == f"SKY-{year}-000002"
 
 
 def test_commitment_minimum_and_cap(env: Env) -> None:

@@ -111,7 +111,7 @@ def test_money_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         '[{"position": 0, "amount": "10.00"}]',
         "--json",
     )
-    assert (cn["number"], cn["total"]) == (f"INV-CN-{datetime.now(UTC).year}-000001", "10.66")
+    assert (cn["number"], cn["total"]) == (f"SKY-CN-{datetime.now(UTC).year}-000001", "10.66")
     assert run("credit-notes", "show", str(cn["id"]), "--json")["total"] == "10.66"
     shown = run("credits", "show", "law-firm", "--json")
     assert shown["balances"] == {"USD": "10.66"}  # 25 spent on the invoice, 10.66 credited back

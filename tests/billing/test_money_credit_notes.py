@@ -62,7 +62,7 @@ def test_partial_then_whole_credit_notes(env: Env) -> None:
             ],
         )
     )
-    assert first["number"] == "INV-CN-2026-000001"
+    assert first["number"] == "SKY-CN-2026-000001"
     assert [(x["description"], x["quantity"], x["amount"]) for x in first["lines"]] == [
         ("uc-seat", "2", "44.98"),
         ("calls-domestic", None, "10.00"),
@@ -75,7 +75,7 @@ def test_partial_then_whole_credit_notes(env: Env) -> None:
     assert over.status_code == 422
     assert note(env, inv, lines=[{"line_id": ids["Ten (10% off)"]}]).status_code == 422
     rest = ok(note(env, inv, reason="cancelled"))
-    assert rest["number"] == "INV-CN-2026-000002"  # gapless: refusals took no number
+    assert rest["number"] == "SKY-CN-2026-000002"  # gapless: refusals took no number
     assert rest["total"] == "398.49"  # 457.11 − 58.62: everything that remained
     assert {x["description"]: x["amount"] for x in rest["lines"]} == {
         "uc-seat": "179.93",
@@ -92,10 +92,10 @@ def test_partial_then_whole_credit_notes(env: Env) -> None:
         ("credit_note", "398.49", rest["id"]),
     ]
     sent = messages(env, "credit_note.created")
-    assert [m["number"] for m in sent] == ["INV-CN-2026-000001", "INV-CN-2026-000002"]
+    assert [m["number"] for m in sent] == ["SKY-CN-2026-000001", "SKY-CN-2026-000002"]
     assert invoice(env, inv)["total"] == "457.11"  # the invoice itself never changes
     listed = ok(env.get(f"/v1/credit-notes?invoice={inv}"), 200)["data"]
-    assert [n["number"] for n in listed] == ["INV-CN-2026-000001", "INV-CN-2026-000002"]
+    assert [n["number"] for n in listed] == ["SKY-CN-2026-000001", "SKY-CN-2026-000002"]
     assert ok(env.get(f"/v1/credit-notes/{rest['id']}"), 200) == rest
 
 
@@ -136,7 +136,7 @@ def test_credit_notes_are_scoped_and_numbered_per_seller(env: Env) -> None:
     assert ok(env.post(f"/v1/invoices/{other}/credit-notes", {"reason": "x"}, key=msp))[
         "number"
     ] == (
-        "INV-CN-2026-000001"  # the reseller's own sequence
+        "MSP-CN-2026-000001"  # the reseller's own sequence
     )
     assert env.post(f"/v1/invoices/{inv}/credit-notes", {"reason": "x"}, key=msp).status_code == 404
     own = env.key_for("law-firm")

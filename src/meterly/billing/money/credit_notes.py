@@ -16,7 +16,7 @@ from meterly.accounts import audit
 from meterly.accounts.models import Account
 from meterly.accounts.scope import Principal, in_subtree
 from meterly.billing.adjustments import CHARGE_KINDS, rounding_mode
-from meterly.billing.models import Invoice, InvoiceLine, SellerProfile
+from meterly.billing.models import Invoice, InvoiceLine
 from meterly.billing.money import access, creditable, credits_service, payments
 from meterly.billing.money.models import CreditNote, CreditNoteLine
 from meterly.billing.money.rounding import money, plain
@@ -24,6 +24,7 @@ from meterly.billing.money.schemas import CreditNoteIn, CreditNoteLineOut, Credi
 from meterly.billing.numbering import next_number
 from meterly.errors import Conflict, InvalidInput, NotFound
 from meterly.pricing.precision import ZERO
+from meterly.resellers.profiles import profile_for
 from meterly.webhooks.service import emit
 
 
@@ -136,8 +137,7 @@ def _out(session: Session, cn: CreditNote) -> CreditNoteOut:
 
 
 def _number(session: Session, seller: Account, now: datetime) -> str:
-    profile = session.get(SellerProfile, seller.id)
-    prefix = profile.number_prefix if profile is not None else "INV"
+    prefix = profile_for(session, seller.id).number_prefix  # the same prefix as its invoices
     year = now.astimezone(ZoneInfo(seller.timezone)).year  # the seller's calendar year
     seq = next_number(session, seller.id, "credit_note", year)
     return f"{prefix}-CN-{year}-{seq:06d}"
