@@ -96,23 +96,11 @@ class BatchUsage:
     def _fetch(
         self, meter: str, start: datetime, end: datetime
     ) -> tuple[dict[str, Decimal], set[str]]:
-        spec = self._specs[meter]
         self.queries += 2
-        rows = self._store.aggregate(
-            AggregateQuery(meter=spec, start=start, end=end, tenants=self._ancestors,
-                           subjects=self._subjects)
-        )  # fmt: skip
-        values = {r.subject: r.value for r in rows if r.subject is not None}
         # customers that sent events themselves (about themselves or a sibling): answered exactly
-        own = self._store.aggregate(
-            AggregateQuery(meter=spec, start=start, end=end, tenants=self._own,
-                           subjects=self._subjects)
-        )  # fmt: skip
-        inexact = {r.subject for r in own if r.subject is not None and r.value}
-        if spec.aggregation not in ("count", "unique_count", "sum"):
-            # max/min/latest/avg over zero events still yield a row; be exact for any row
-            inexact = {r.subject for r in own if r.subject is not None}
-        return values, inexact
+        return grouped_fetch(
+            self._store, self._specs[meter], start, end, self._ancestors, self._own, self._subjects
+        )
 
 
 class _CustomerUsage:
@@ -125,3 +113,29 @@ class _CustomerUsage:
 
     def transactions(self, meter: str, start: datetime, end: datetime) -> list[Decimal]:
         return self._batch.transactions(self._customer, meter, start, end)
+
+
+def grouped_fetch(
+    store: EventStore,
+    spec: MeterSpec,
+    start: datetime,
+    end: datetime,
+    tenants: list[str],
+    other_tenants: list[str],
+    subjects: dict[str, str],
+) -> tuple[dict[str, Decimal], set[str]]:
+    """One grouped query for a batch of customers: values from the events sent by `tenants`,
+    plus the subjects that also have events from `other_tenants` — those need an exact
+    per-customer query instead (their sum would mix tenants)."""
+    rows = store.aggregate(
+        AggregateQuery(meter=spec, start=start, end=end, tenants=tenants, subjects=subjects)
+    )
+    values = {r.subject: r.value for r in rows if r.subject is not None}
+    other = store.aggregate(
+        AggregateQuery(meter=spec, start=start, end=end, tenants=other_tenants, subjects=subjects)
+    )
+    inexact = {r.subject for r in other if r.subject is not None and r.value}
+    if spec.aggregation not in ("count", "unique_count", "sum"):
+        # max/min/latest/avg over zero events still yield a row; be exact for any row
+        inexact = {r.subject for r in other if r.subject is not None}
+    return values, inexact

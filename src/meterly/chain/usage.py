@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from meterly.accounts.models import Account
 from meterly.accounts.scope import subject_names
-from meterly.billing.usage import _Resolved
-from meterly.storage.events.base import AggregateQuery, EventStore, MeterSpec
+from meterly.billing.usage import _Resolved, grouped_fetch
+from meterly.storage.events.base import EventStore, MeterSpec
 from meterly.subscriptions.lines import UsageSource
 
 Key = tuple[str, datetime, datetime]
@@ -79,21 +79,10 @@ class SubtreeUsage:
     ) -> tuple[dict[str, Decimal], set[str]]:
         if not self._common:  # no shared ancestor: every customer answered on its own
             return {}, set(self._subjects.values())
-        spec = self._specs[meter]
         self.queries += 2
-        rows = self._store.aggregate(
-            AggregateQuery(meter=spec, start=start, end=end, tenants=self._common,
-                           subjects=self._subjects)
-        )  # fmt: skip
-        values = {r.subject: r.value for r in rows if r.subject is not None}
-        other = self._store.aggregate(
-            AggregateQuery(meter=spec, start=start, end=end, tenants=self._others,
-                           subjects=self._subjects)
-        )  # fmt: skip
-        inexact = {r.subject for r in other if r.subject is not None and r.value}
-        if spec.aggregation not in ("count", "unique_count", "sum"):
-            inexact = {r.subject for r in other if r.subject is not None}
-        return values, inexact
+        return grouped_fetch(
+            self._store, self._specs[meter], start, end, self._common, self._others, self._subjects
+        )
 
 
 def _shared_prefix(chains: Sequence[Sequence[int]]) -> list[int]:
