@@ -21,6 +21,7 @@ from meterly.documents.api import router as documents_router
 from meterly.ingest.api import router as ingest_router
 from meterly.metering.api import router as meters_router
 from meterly.plans.api import router as plans_router
+from meterly.portal.api import router as portal_router
 from meterly.resellers.api import router as resellers_router
 from meterly.runtime import Runtime
 from meterly.subscriptions.api import router as subscriptions_router
@@ -71,4 +72,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(billing_router)
     app.include_router(money_router)
     app.include_router(resellers_router)
+    app.include_router(portal_router)
     return app

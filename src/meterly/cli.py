@@ -22,6 +22,7 @@ from meterly.documents.cli import documents_app, invoice_pdf
 from meterly.ingest.cli import events_app
 from meterly.metering.cli import meters_app, usage_command
 from meterly.plans.cli import plans_app
+from meterly.portal.cli import portal_app
 from meterly.resellers.cli import resellers_app, sellers_app
 from meterly.subscriptions.cli import entitlements_app, purchases_app, subscriptions_app
 
@@ -120,6 +121,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(credit_notes_app, name="credit-notes")
 app.add_typer(sellers_app, name="sellers")
 app.add_typer(resellers_app, name="resellers")
+app.add_typer(portal_app, name="portal")
 
 
 def main() -> None:

@@ -25,8 +25,13 @@ class Settings(BaseSettings):
     worker: bool = Field(default=True, description="run the worker thread inside `serve`")
     max_batch_events: int = 10_000
     max_body_bytes: int = 10 * 1024 * 1024
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL of the links Meterly hands out (customer portal); default: the "
+        "URL a request came in on, or http://host:port from the CLI",
+    )
 
-    @field_validator("ledger_url", "events_url")
+    @field_validator("ledger_url", "events_url", "public_url")
     @classmethod
     def _blank_is_default(cls, v: str | None) -> str | None:
         return v or None

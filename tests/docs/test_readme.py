@@ -3,6 +3,7 @@ it describes (a real `meterly demo` server process on 127.0.0.1)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -100,6 +101,7 @@ def run(cmd: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess
 def test_tour_curl_commands_answer_without_error(demo: dict[str, str], tmp_path: Path) -> None:
     curls = [c for c in readme_commands() if c.startswith("curl ")]
     assert len(curls) >= 3
+    portals = 0
     for cmd in curls:
         out = run(cmd, demo, tmp_path)
         assert out.returncode == 0, (cmd, out.stderr)
@@ -108,6 +110,12 @@ def test_tour_curl_commands_answer_without_error(demo: dict[str, str], tmp_path:
             assert saved.read_bytes().startswith(b"%PDF"), cmd
             continue
         assert out.stdout.startswith("{") and '"error"' not in out.stdout, (cmd, out.stdout)
+        if "/v1/portal-sessions" in cmd:  # the link opens the customer's page, white label
+            page = httpx.get(json.loads(out.stdout)["url"], timeout=60)
+            assert page.status_code == 200 and "Whitman" in page.text, page.text
+            assert "Skyline" not in page.text and "skyline" not in page.text
+            portals += 1
+    assert portals == 1
 
 
 def test_every_meterly_command_in_the_readme_runs(tmp_path: Path) -> None:

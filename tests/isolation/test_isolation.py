@@ -105,6 +105,8 @@ CROSS_CREATES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"key": "a-meter-2", "name": "x", "event_type": "t", "aggregation": "count"},
         {"key": "z-meter-2", "name": "x", "event_type": "t", "aggregation": "count"},
     ),
+    ("/v1/portal-sessions", {"customer": "a1"}, {"customer": "nobody-here"}),
+    ("/v1/portal-sessions/revoke", {"customer": "a1"}, {"customer": "nobody-here"}),
 ]
 
 # List/query endpoints with filters naming tenant A's objects: (path, params with A, bogus)
@@ -335,7 +337,7 @@ def fill(path: str, which: int) -> str:
             return KEY_OVERRIDES[path] if which == 0 else "no-such-key"
         if name == "external_id" and path in SELLER_PATHS:
             return "msp-a" if which == 0 else "nobody-here"
-        if name == "id" and path.startswith("/v1/credit-notes/"):
+        if name == "id" and "/credit-notes/" in path:
             return PARAMS["credit_note_id"][which]
         return PARAMS[name][which]
 
@@ -455,3 +457,34 @@ def test_ingest_for_another_tenants_subject_never_counts(env: Env, world: dict[s
         params={"subject": "a1", "from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"},
     ).json()["rows"]
     assert before == after
+
+
+def test_portal_links_open_only_their_own_customer(env: Env, world: dict[str, Any]) -> None:
+    """The portal's pages are outside /v1 (the link is the credential, no key): every one of
+    them, opened with another customer's link, answers as for a document that does not exist."""
+    keys = world["keys"]
+
+    def link(customer: str, key: str) -> str:
+        r = env.post("/v1/portal-sessions", {"customer": customer}, key=key)
+        return str(ok(r)["url"]).removeprefix("http://testserver")
+
+    own = link("a1", keys["msp-a"])
+    others = [link("a2", keys["msp-a"]), link("b1", keys["msp-b"]), link("b1", keys["b1"])]
+    spec = env.client.get("/openapi.json").json()
+    checked = 0
+    for path in spec["paths"]:
+        if path.startswith("/v1/") or path == "/healthz":
+            continue
+        assert path.startswith("/portal/{token}"), f"isolation suite: cover {path}"
+        if path == "/portal/{token}":
+            continue  # a link opens its own customer's page only: the token names no object
+        tail = path.removeprefix("/portal/{token}")
+        real, bogus = fill(tail, 0), fill(tail, 1)
+        assert env.client.get(own + real).status_code == 200, path  # a1's own: it exists
+        for base in others:
+            got, none = env.client.get(base + real), env.client.get(base + bogus)
+            assert (got.status_code, got.text) == (404, none.text), (path, got.text)
+            checked += 1
+        page = env.client.get(others[1]).text
+        assert MARK not in page
+    assert checked >= 12

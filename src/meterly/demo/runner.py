@@ -198,7 +198,13 @@ def run(options: DemoOptions, console: Console) -> Demo:
                 f"(OpenAPI at {server.url}/docs). Ctrl-C stops it."
             )
             for who, secret in demo.keys.items():
-                console.print(f"  key for {who}: {secret}", highlight=False)
+                console.print(f"  key for {who}: {secret}", highlight=False, soft_wrap=True)
+            shown = next((c for c in roster if c.external_id == "whitman-law"), roster[0])
+            with demo.client(server.url, shown.reseller) as api:  # the MSP hands out the link
+                link = _check(api.post("/v1/portal-sessions", json={
+                    "customer": shown.external_id, "ttl_minutes": 7 * 24 * 60}))  # fmt: skip
+            console.print(f"  billing portal of {shown.external_id} (in its MSP's brand): "
+                          f"{link['url']}", highlight=False, soft_wrap=True)  # fmt: skip
             server.wait()
     finally:
         worker_thread.stop()

@@ -10,6 +10,7 @@ from meterly.catalog import models as _catalog
 from meterly.jobs import models as _jobs
 from meterly.metering import models as _metering
 from meterly.plans import models as _plans
+from meterly.portal import models as _portal
 from meterly.storage.ledger import Base
 from meterly.subscriptions import models as _subscriptions
 from meterly.webhooks import models as _webhooks
@@ -24,6 +25,7 @@ __all__ = [
     "_metering",
     "_money",
     "_plans",
+    "_portal",
     "_subscriptions",
     "_webhooks",
 ]
