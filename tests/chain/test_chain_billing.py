@@ -110,3 +110,9 @@ def test_events_sent_by_a_reseller_count_for_its_customer_only(env: Env) -> None
     assert invoice_of(env, "a1")["subtotal"] == "168.20"  # + 10 × 0.02
     assert ("Call minutes", "2510", "22.08") in charges(invoice_of(env, "msp-a"))
     assert ("Call minutes", "400", "4.00") in charges(invoice_of(env, "msp-b"))
+
+
+def test_plans_echo_each_charges_wholesale_mode(env: Env) -> None:
+    build(env)
+    charges = {c["product"]: c["wholesale"] for c in env.get("/v1/plans/ws").json()["charges"]}
+    assert charges == {"uc-seat": "pooled", "call-minutes": "pooled", "fax-page": "per_customer"}

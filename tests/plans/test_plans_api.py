@@ -35,6 +35,7 @@ def test_versions_ladder_and_migration(env: Env) -> None:
             "rounding_mode": "half_up", "model": "per_unit", "unit_amount": "20.00",
             "free_units": "0",
         },
+        "wholesale": "pooled",
     }  # fmt: skip
     sub = subscribe(env, "law-firm", "basic", start="2026-10-01T00:00:00Z", quantity="3")
     v2 = ok(env.patch("/v1/plans/basic", {"charges": [seat("22.00")]}), 200)

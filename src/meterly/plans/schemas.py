@@ -66,6 +66,9 @@ class ChargeOut(BaseModel):
     meter: str | None
     description: str
     price: dict[str, Any]
+    wholesale: Literal["pooled", "per_customer"] = Field(
+        "pooled", description="Billed to a reseller: tiers on its total, or per end customer"
+    )
 
 
 class EntitlementOut(BaseModel):
