@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from meterly.metering import spec
 from meterly.storage.events.base import Condition
 
-ZONES = ["UTC", "America/New_York", "Europe/Paris", "Asia/Kolkata", "Australia/Sydney"]
+ZONES = [
+    "UTC",
+    "America/New_York",
+    "Europe/Paris",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+]
 instants = st.datetimes(
     min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
 )

@@ -110,10 +110,6 @@ class World:
         subjects = r.choice([None, {"c1": "C1", "alias-c1": "C1"}, {"c2": "c2"}])
         tz = r.choice(ZONES)
         window = r.choice([None, "hour", "day", "month", "month", "month"])
-        if tz == "Australia/Lord_Howe" and window == "hour":
-            # Known gap of the raw path (not rollups): after Lord Howe's 30-minute DST shift,
-            # window_bounds keeps hour windows on :00 UTC while the raw SQL buckets by local :00.
-            window = "day"
         return AggregateQuery(
             meter=meter,
             start=start,

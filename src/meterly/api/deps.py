@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -16,8 +17,32 @@ from meterly.errors import Unauthorized
 from meterly.runtime import Runtime
 
 _KEY_CACHE_TTL_S = 5.0  # bounds how long a revoked key may still work on a busy process
-_key_cache: dict[str, tuple[float, Principal]] = {}
+# Least recently used first. Bounded so that many keys (or a long-lived process) cannot grow it
+# without limit; only keys the ledger accepted are ever stored, so sprayed keys add nothing.
+_KEY_CACHE_MAX = 4096
+_key_cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 _key_lock = threading.Lock()
+_clock = time.monotonic  # a seam for tests
+
+
+def _cached(digest: str, now: float) -> Principal | None:
+    with _key_lock:
+        hit = _key_cache.get(digest)
+        if hit is None:
+            return None
+        if now - hit[0] >= _KEY_CACHE_TTL_S:
+            del _key_cache[digest]
+            return None
+        _key_cache.move_to_end(digest)
+        return hit[1]
+
+
+def _remember(digest: str, now: float, principal: Principal) -> None:
+    with _key_lock:
+        _key_cache[digest] = (now, principal)
+        _key_cache.move_to_end(digest)
+        while len(_key_cache) > _KEY_CACHE_MAX:
+            _key_cache.popitem(last=False)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -33,19 +58,16 @@ def authenticate(runtime: Runtime, authorization: str | None) -> Principal:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     secret = authorization[7:].strip()
     digest = hash_secret(secret)
-    now = time.monotonic()
-    with _key_lock:
-        hit = _key_cache.get(digest)
-    if hit and now - hit[0] < _KEY_CACHE_TTL_S:
-        return hit[1]
+    now = _clock()
+    if (cached := _cached(digest, now)) is not None:
+        return cached
     with runtime.ledger.sessions() as s:
         found = find_key(s, secret)
         if found is None:
             raise Unauthorized("invalid or revoked API key")
         key, account = found
         principal = principal_for(account, key.id)
-    with _key_lock:
-        _key_cache[digest] = (now, principal)
+    _remember(digest, now, principal)
     return principal
 
 

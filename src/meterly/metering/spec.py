@@ -7,6 +7,7 @@ contract tests pin both to the same semantics.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -173,19 +174,43 @@ def _utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
+_FIXED = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1)}
+
+
+def _into_unit(t: datetime, window: Window, zone: ZoneInfo) -> timedelta:
+    """How far the local clock at `t` is into its minute or hour."""
+    local = t.astimezone(zone)
+    minutes = local.minute if window == "hour" else 0
+    return timedelta(minutes=minutes, seconds=local.second, microseconds=local.microsecond)
+
+
+def _offset_change(a: datetime, b: datetime, zone: ZoneInfo) -> datetime:
+    """The instant in (a, b] where the UTC offset becomes b's (a's differs). tzdata changes
+    offsets on whole seconds, so a binary search over whole seconds finds it exactly."""
+    target = b.astimezone(zone).utcoffset()
+    lo, hi = math.floor(a.timestamp()), math.floor(b.timestamp())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, UTC).astimezone(zone).utcoffset() == target:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
+
+
 def window_start(t: datetime, window: Window, tz: str) -> datetime:
     """Start (UTC) of the calendar window in zone `tz` that contains instant `t`."""
     zone = ZoneInfo(tz)
-    if window in ("minute", "hour"):
-        # Fixed-length windows aligned to the local clock: step back the elapsed local minutes,
-        # in absolute time, so a repeated fall-back hour stays two separate hours.
-        local = _utc(t).astimezone(zone)
-        elapsed = timedelta(
-            minutes=local.minute if window == "hour" else 0,
-            seconds=local.second,
-            microseconds=local.microsecond,
-        )
-        return _utc(t) - elapsed
+    if window in _FIXED:
+        # Windows follow the local clock: one per (local minute or hour, UTC offset). Step back
+        # the elapsed local minutes in absolute time, so a repeated fall-back hour stays two
+        # hours; an offset change inside that span (Lord Howe's 30-minute shift) starts the
+        # window instead, so no window straddles it.
+        t = _utc(t)
+        ws = t - _into_unit(t, window, zone)
+        if ws.astimezone(zone).utcoffset() != t.astimezone(zone).utcoffset():
+            ws = _offset_change(ws, t, zone)
+        return ws
     local = _utc(t).astimezone(zone)
     day = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     if window == "month":
@@ -200,11 +225,14 @@ def local_midnight(naive: datetime, zone: ZoneInfo) -> datetime:
 
 def next_window(ws: datetime, window: Window, tz: str) -> datetime:
     """Start of the window after the one starting at `ws` (UTC)."""
-    if window == "minute":
-        return ws + timedelta(minutes=1)
-    if window == "hour":
-        return ws + timedelta(hours=1)
     zone = ZoneInfo(tz)
+    if window in _FIXED:
+        # The next local :00 (or whole minute) at ws's offset, unless the offset changes first:
+        # after a 30-minute shift the local hour is 30 or 90 minutes from ws in absolute time.
+        nxt = ws + _FIXED[window] - _into_unit(ws, window, zone)
+        if nxt.astimezone(zone).utcoffset() != ws.astimezone(zone).utcoffset():
+            nxt = _offset_change(ws, nxt, zone)
+        return nxt
     local = ws.astimezone(zone).replace(tzinfo=None)
     if window == "day":
         nxt = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)

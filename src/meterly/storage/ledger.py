@@ -65,6 +65,10 @@ class Base(DeclarativeBase):
     pass
 
 
+# Execution option marking connections whose transactions write (see make_engine).
+WRITES = "meterly_writes"
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -83,9 +87,11 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # BEGIN IMMEDIATE: take the write lock up front, so two writers queue instead of
-            # failing on upgrade (pysqlite's deferred BEGIN would deadlock-fail).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writing transaction takes the write lock up front (BEGIN IMMEDIATE), so two
+            # writers queue on busy_timeout instead of failing on a read-to-write upgrade. A read
+            # begins deferred: under WAL it runs beside an open writer instead of queueing.
+            write = conn.get_execution_options().get(WRITES, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -94,13 +100,17 @@ def make_engine(url: str) -> Engine:
 class Ledger:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url)  # reads: on SQLite a deferred BEGIN
+        # Same pool; on SQLite its transactions begin IMMEDIATE (the write lock up front).
+        self.write_engine = self.engine.execution_options(**{WRITES: True})
+        # Read-only sessions: never commit or flush changes through these (use unit_of_work).
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """One transaction: commit on success, roll back on any error."""
-        session = self.sessions()
+        """One writing transaction: commit on success, roll back on any error."""
+        session = self._write_sessions()
         try:
             yield session
             session.commit()

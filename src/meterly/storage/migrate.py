@@ -22,8 +22,8 @@ def alembic_config() -> Config:
 
 def upgrade(ledger: Ledger, provider_id: str, provider_name: str) -> None:
     cfg = alembic_config()
-    # SQLite: the engine's BEGIN IMMEDIATE hook gives Alembic one write transaction.
-    with ledger.engine.begin() as conn:
+    # SQLite: the write engine's BEGIN IMMEDIATE gives Alembic one write transaction.
+    with ledger.write_engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     with ledger.unit_of_work() as s:
@@ -37,6 +37,6 @@ def upgrade(ledger: Ledger, provider_id: str, provider_name: str) -> None:
 def revision(ledger: Ledger, message: str) -> None:
     """Developer helper: autogenerate a migration from the models."""
     cfg = alembic_config()
-    with ledger.engine.begin() as conn:
+    with ledger.write_engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.revision(cfg, message=message, autogenerate=True)

@@ -370,11 +370,13 @@ class DuckDBEventStore:
     def value_errors(self, meter: MeterSpec, events: Sequence[Key]) -> dict[Key, str]:
         if meter.aggregation not in NUMERIC_AGGREGATIONS or not meter.value or not events:
             return {}
+        # One statement for all the keys (a listing page holds up to 1,000), not one per key.
+        with self._snapshot() as (read, corrected):
+            rows = read(*q.current_data(events, corrected))
         out: dict[Key, str] = {}
-        for key in events:
-            e = self.get(*key)
-            if e is not None and (reason := spec.value_error(spec.loads(e.data), meter.value)):
-                out[key] = reason
+        for tenant, source, id_, data in rows:
+            if reason := spec.value_error(spec.loads(data), meter.value):
+                out[(tenant, source, id_)] = reason
         return out
 
     def aggregate(self, query: AggregateQuery) -> builtins.list[UsageRow]:

@@ -75,6 +75,18 @@ cur AS (
     WHERE {pred})"""
 
 
+def current_data(keys: Sequence[tuple[str, str, str]], corrected: bool) -> tuple[str, list[Any]]:
+    """(tenant, source, id, data) of the current versions of these keys: one statement."""
+    ids = [k[2] for k in keys]
+    sql = (
+        f"WITH {current('e.id IN (SELECT unnest(?::VARCHAR[]))', corrected)} "
+        "SELECT cur.tenant, cur.source, cur.id, cur.data FROM cur SEMI JOIN (SELECT "
+        "unnest(?::VARCHAR[]) AS t, unnest(?::VARCHAR[]) AS s, unnest(?::VARCHAR[]) AS i) k "
+        "ON cur.tenant = k.t AND cur.source = k.s AND cur.id = k.i"
+    )
+    return sql, [ids, ids, [k[0] for k in keys], [k[1] for k in keys], ids]
+
+
 def in_list(column: str, values: Sequence[str], params: list[Any]) -> str:
     if not values:
         return "false"
@@ -146,16 +158,20 @@ def meter_where(meter: MeterSpec, params: list[Any]) -> str:
 
 
 def bucket(window: str | None, tz: str, params: list[Any]) -> str:
-    """Bucket key per row: local wall-clock midnight for day/month (converted to UTC in Python,
-    DST-correct via zoneinfo), the UTC start instant for minute/hour (so a repeated fall-back hour
-    stays two hours)."""
+    """Columns keying each row's window. Day/month: `bucket`, the local wall-clock midnight
+    (converted to UTC in Python, DST-correct via zoneinfo). Minute/hour: `bucket`, the instant the
+    local clock read :00 at the row's own offset, and `off`, that offset: the pair names one
+    window (spec.window_start), so a repeated fall-back hour stays two hours. `bucket` alone can
+    fall before the window (after Lord Howe's 30-minute shift), so the caller maps a group by
+    one of its own event times instead."""
     if window is None:
-        return "NULL::TIMESTAMP"
+        return "NULL::TIMESTAMP AS bucket"
     if window in ("day", "month"):
         params.append(tz)
-        return f"date_trunc('{window}', timezone(?, time))"
-    params.extend([tz, tz])
-    return f"time - (timezone(?, time) - date_trunc('{window}', timezone(?, time)))"
+        return f"date_trunc('{window}', timezone(?, time)) AS bucket"
+    params.extend([tz, tz, tz])
+    start = f"time - (timezone(?, time) - date_trunc('{window}', timezone(?, time)))"
+    return f"{start} AS bucket, timezone(?, time) - time::TIMESTAMP AS off"
 
 
 def aggregate_expr(aggregation: str, value: str | None) -> list[str]:
@@ -207,7 +223,9 @@ def aggregate(read: Reader, query: AggregateQuery, corrected: bool = True) -> li
         f"json_extract_string(data, {lit_path(meter.group_by[g])}) AS {d}"
         for g, d in zip(query.group_by, dims, strict=True)
     ]
-    cols.append(f"{bucket(None if twa else query.window, query.tz, params)} AS bucket")
+    window = None if twa else query.window
+    fine = window in ("minute", "hour")
+    cols.append(bucket(window, query.tz, params))
     cols.append("time")
     cols.append(f"{numeric(meter.value)} AS v" if meter.value else "NULL AS v")
     cols.append(
@@ -233,19 +251,21 @@ def aggregate(read: Reader, query: AggregateQuery, corrected: bool = True) -> li
     if twa:
         return _time_weighted(read, query, bounds, base, params, keys, keep, len(dims))
     exprs = aggregate_expr(meter.aggregation, meter.value)
+    if fine:
+        exprs.append("min(time)")  # an instant inside the group's window
     sql = f"{base} SELECT bucket, {keys}, {', '.join(exprs)} FROM base WHERE {keep} "
-    sql += f"GROUP BY bucket, {keys}"
+    sql += f"GROUP BY bucket, {'off, ' if fine else ''}{keys}"
     starts = [b[0] for b in bounds]
     zone = ZoneInfo(query.tz)
     rows = []
     for r in read(sql, params):
         key, subject, dvals = r[0], r[1], r[2 : 2 + len(dims)]
+        agg = r[2 + len(dims) :]
         if key is None:
             idx = 0
         else:
-            at = key if key.tzinfo else spec.local_midnight(key, zone)
+            at = agg[-1] if fine else spec.local_midnight(key, zone)
             idx = bisect.bisect_right(starts, max(at, starts[0])) - 1
-        agg = r[2 + len(dims) :]
         value = spec.average(agg[0], agg[1]) if meter.aggregation == "avg" else agg[0]
         rows.append(usage_row(bounds[idx], subject, query.group_by, dvals, value))
     if not rows and meter.aggregation in ("count", "unique_count"):

@@ -150,14 +150,13 @@ class MemoryEventStore:
     def value_errors(self, meter: MeterSpec, events: Sequence[Key]) -> dict[Key, str]:
         if meter.aggregation not in NUMERIC_AGGREGATIONS or not meter.value:
             return {}
+        with self._lock:  # one consistent view of the whole page, like DuckDB's one statement
+            found = [self._current(k) for k in events if k in self._events]
         out: dict[Key, str] = {}
-        for key in events:
-            e = self.get(*key)
-            if e is None:
-                continue
+        for e in found:
             reason = spec.value_error(spec.loads(e.data), meter.value)
             if reason:
-                out[key] = reason
+                out[(e.tenant, e.source, e.id)] = reason
         return out
 
     def aggregate(self, query: AggregateQuery) -> builtins.list[UsageRow]:
