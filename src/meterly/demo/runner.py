@@ -99,9 +99,14 @@ def setup_accounts(demo: Demo, url: str, roster: list[cast.Customer]) -> dict[st
     first = FIRST_MONTH
     selling.wholesale(demo, url, first)
     subs: dict[str, int] = {}
-    # each MSP onboards its own customers with its own key, at its own retail prices
-    for c in roster:
-        with demo.client(url, c.reseller) as api:
+    # each MSP onboards its own customers with its own key, at its own retail prices (one
+    # kept-alive connection per MSP: 10,000 customers are 30,000 calls)
+    clients: dict[str, httpx.Client] = {}
+    try:
+        for c in roster:
+            api = clients.get(c.reseller) or clients.setdefault(
+                c.reseller, demo.client(url, c.reseller)
+            )
             _check(
                 api.post(
                     "/v1/accounts",
@@ -115,6 +120,9 @@ def setup_accounts(demo: Demo, url: str, roster: list[cast.Customer]) -> dict[st
             )
             subs[c.external_id] = selling.subscribe(api, c, first)
             selling.purchases(api, c, subs[c.external_id], first)
+    finally:
+        for client in clients.values():
+            client.close()
     demo.key("whitman-law", "Whitman & Hale portal")
     return subs
 
