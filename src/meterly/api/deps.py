@@ -78,9 +78,12 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """A request's unit of work: committed when the endpoint returns, rolled back on error."""
-    with runtime.ledger.unit_of_work() as session:
+def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    """A request's unit of work: committed when the endpoint returns, rolled back on error.
+    GET and HEAD only read (HTTP semantics; the portal and every /v1 GET hold to it), so on
+    SQLite they begin deferred and run beside an open writer."""
+    reading = request.method in ("GET", "HEAD")
+    with runtime.ledger.unit_of_work(read_only=reading) as session:
         yield session
 
 

@@ -97,6 +97,11 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def _refuse_flush(session: Session, *_: Any) -> None:
+    # a read-only unit of work that tries to write is a bug: fail loudly, never half-write
+    raise RuntimeError("a read-only unit of work (a GET request) tried to write to the ledger")
+
+
 class Ledger:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -108,9 +113,13 @@ class Ledger:
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """One writing transaction: commit on success, roll back on any error."""
-        session = self._write_sessions()
+    def unit_of_work(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One writing transaction: commit on success, roll back on any error. `read_only`
+        begins it deferred (SQLite): for requests that only read, so they never queue behind
+        a bill run's open write transaction."""
+        session = self.sessions() if read_only else self._write_sessions()
+        if read_only:
+            event.listen(session, "before_flush", _refuse_flush)
         try:
             yield session
             session.commit()
