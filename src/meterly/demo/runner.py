@@ -26,6 +26,7 @@ from meterly.demo.server import BackgroundServer, free_port
 from meterly.jobs.worker import Worker, WorkerThread
 from meterly.runtime import Runtime
 
+CHUNK = 500  # customers whose month of events is made and sent at once
 BATCH = 1000
 FIRST_MONTH = date(2026, 8, 1)
 
@@ -143,19 +144,26 @@ def ingest_month(
     held_back: list[dict[str, Any]],
     progress: Progress,
 ) -> list[dict[str, Any]]:
-    """Send one month's feed (plus last month's late events); hold a few back as late."""
+    """Send one month's feed (plus last month's late events); hold a few back as late.
+
+    The feed is made and sent CHUNK customers at a time, so memory stays flat however many
+    customers there are (the 40-customer demo is one chunk)."""
     rng = random.Random(f"{demo.options.seed}:{month.start}")
-    feed = list(events.month_events(roster, month, demo.options.seed))
-    late = [feed.pop(rng.randrange(len(feed))) for _ in range(max(1, len(feed) // 5000))]
-    dups, bad = events.feed_imperfections(feed, rng)
-    stream = held_back + feed + dups + bad
+    late: list[dict[str, Any]] = []
     demo.tally.late += len(held_back)
-    task = progress.add_task(f"ingest {month.start:%b %Y}", total=len(stream))
-    batches = [stream[i : i + BATCH] for i in range(0, len(stream), BATCH)]
+    task = progress.add_task(f"ingest {month.start:%b %Y} (customers)", total=len(roster))
     with demo.client(url, cast.PROVIDER[0]) as api, ThreadPoolExecutor(4) as pool:
-        for batch, result in zip(batches, pool.map(lambda b: _send(api, b), batches), strict=True):
-            demo.tally.add(result)
-            progress.advance(task, len(batch))
+        for first in range(0, len(roster), CHUNK):
+            chunk = roster[first : first + CHUNK]
+            feed = list(events.month_events(chunk, month, demo.options.seed))
+            held = max(1, len(feed) // 5000) if feed else 0
+            late += [feed.pop(rng.randrange(len(feed))) for _ in range(held)]
+            dups, bad = events.feed_imperfections(feed, rng)
+            stream = (held_back if first == 0 else []) + feed + dups + bad
+            batches = [stream[i : i + BATCH] for i in range(0, len(stream), BATCH)]
+            for result in pool.map(lambda b: _send(api, b), batches):
+                demo.tally.add(result)
+            progress.advance(task, len(chunk))
     return late
 
 
