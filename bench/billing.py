@@ -18,6 +18,10 @@ Events are written straight into the store through its normal `append_batch` (Ar
 would take minutes for 10 k of them and is not what is measured).
 
     .venv/bin/python bench/billing.py [--customers 10000] [--events 10000000] [--keep DIR]
+
+To profile: `--keep DIR --setup-only` builds the data folder and stops; copy it (a bill run
+changes it) and run `METERLY_DATA_DIR=COPY METERLY_PROVIDER_ID=skyline python -m cProfile -o
+OUT .venv/bin/meterly bill run --as-of 2026-12-01T00:00:00Z --json` against the copy.
 """
 
 from __future__ import annotations
@@ -164,7 +168,10 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--events", type=int, default=10_000_000)
     ap.add_argument("--keep", type=Path, help="keep the data folder here")
+    ap.add_argument("--setup-only", action="store_true", help="build the folder (--keep), no run")
     args = ap.parse_args()
+    if args.setup_only and args.keep is None:
+        ap.error("--setup-only needs --keep DIR")
     tmp = Path(tempfile.mkdtemp(prefix="meterly-bench-billing-"))
     data = args.keep or tmp / "data"
     try:
@@ -172,6 +179,10 @@ def main() -> None:
         setup_ledger(data, args.customers)
         ledger_s = time.perf_counter() - t0
         events_s = setup_events(data, args.customers, args.events)
+        if args.setup_only:
+            print(json.dumps({"data": str(data), "ledger_s": round(ledger_s, 1),
+                              "events_s": round(events_s, 1)}))  # fmt: skip
+            return
         env = {"METERLY_DATA_DIR": str(data), "METERLY_PROVIDER_ID": "skyline", "PATH": "/usr/bin"}
         cmd = [str(BIN), "bill", "run", "--as-of", DEC.isoformat(), "--json"]
         t0 = time.perf_counter()

@@ -12,11 +12,17 @@ Order, each step on the rounded result of the one before: discounts (billing.mon
 then one tax or surcharge line per rate on the discounted lines (billing.money.tax), then
 credits against what is left to pay (billing.money.credits). tax_total holds taxes and
 regulatory surcharges; the lines tell them apart (kind tax | surcharge).
+
+The computation itself is `plan(lines, currency, amount_paid, facts)`: `apply` reads the facts
+of one invoice with a few queries; a bill run reads them once for a group of drafts
+(billing.facts) and writes the planned lines itself (billing.writer). Same function, same lines.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -40,6 +46,45 @@ CHARGE_KINDS = frozenset({"fee", "usage", "proration", "one_off", "minimum", "ad
 ADJUSTMENT_KINDS = frozenset({"discount", "tax", "surcharge", "credit"})
 
 
+@dataclass(frozen=True, slots=True)
+class Charged:
+    """A stored charge line, as the ledger returns it (its amounts' form shows in line meta)."""
+
+    id: int
+    position: int
+    kind: str
+    product: str | None
+    amount: Decimal
+    quantity: Decimal | None
+    period_end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What an invoice's money depends on besides its lines."""
+
+    mode: RoundingMode
+    terms: Sequence[discounts.Terms]
+    rates: Sequence[tax.Rate]
+    grants: Sequence[credits.Grant]
+    reasons: Mapping[int, str | None] = field(default_factory=dict)  # grant id -> reason
+
+
+@dataclass(slots=True)
+class Plan:
+    """The adjustment lines (column values, invoice_id left out) and the invoice's totals."""
+
+    rows: list[dict[str, Any]]
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    credits_applied: Decimal
+    amount_due: Decimal
+    applied: list[discounts.Applied]
+    allocation: list[tuple[int, Decimal]]
+
+
 def charge_lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
     return list(
         session.scalars(
@@ -50,34 +95,33 @@ def charge_lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
     )
 
 
+def mode_of(profile_rounding: str | None) -> RoundingMode:
+    return "half_even" if profile_rounding == "half_even" else "half_up"
+
+
 def rounding_mode(session: Session, seller_id: int) -> RoundingMode:
     profile = session.get(SellerProfile, seller_id)
-    return (
-        "half_even" if profile is not None and profile.rounding_mode == "half_even" else ("half_up")
-    )
+    return mode_of(profile.rounding_mode if profile is not None else None)
 
 
-def _line(
-    invoice: Invoice,
+def _row(
     position: int,
     kind: str,
     description: str,
     amount: Decimal,
     precise: Decimal | None = None,
     meta: dict[str, Any] | None = None,
-    **extra: Any,
-) -> InvoiceLine:
-    return InvoiceLine(
-        invoice_id=invoice.id,
-        position=position,
-        kind=kind,
-        description=description,
-        precise_amount=amount if precise is None else precise,
-        amount=amount,
-        meta=meta or {},
-        breakdown=[],
-        **extra,
-    )
+    quantity: Decimal | None = None,
+    unit_amount: Decimal | None = None,
+) -> dict[str, Any]:
+    # every column, so a group's rows share one INSERT statement
+    return {
+        "position": position, "kind": kind, "description": description, "product": None,
+        "meter": None, "price_key": None, "period_start": None, "period_end": None,
+        "quantity": quantity, "unit_amount": unit_amount, "breakdown": [],
+        "precise_amount": amount if precise is None else precise, "amount": amount,
+        "meta": meta or {},
+    }  # fmt: skip
 
 
 def _discount_label(d: discounts.Terms) -> str:
@@ -92,20 +136,14 @@ def _tax_label(c: tax.Charge) -> str:
     return f"{c.name} ({plain(c.basis)} × {plain(c.amount_per_seat or ZERO)})"
 
 
-def apply(session: Session, invoice: Invoice, now: datetime, *, final: bool = False) -> None:
-    if invoice.id is None:
-        session.flush()
-    session.execute(
-        delete(InvoiceLine).where(
-            InvoiceLine.invoice_id == invoice.id, InvoiceLine.kind.in_(ADJUSTMENT_KINDS)
-        )
-    )
-    lines = charge_lines(session, invoice)
-    currency, mode = invoice.currency, rounding_mode(session, invoice.seller_id)
+def plan(lines: Sequence[Charged], currency: str, amount_paid: Decimal, facts: Facts) -> Plan:
+    """The adjustment lines and totals of an invoice with these charge lines (pure)."""
+    rows: list[dict[str, Any]] = []
+    mode = facts.mode
     position = max((line.position for line in lines), default=-1) + 1
     subtotal = sum((line.amount for line in lines), ZERO)
 
-    terms = discounts_service.for_invoice(session, invoice)
+    terms = list(facts.terms)
     pure_lines = [discounts.Line(line.id, line.product, line.amount) for line in lines]
     applied, net = discounts.apply_discounts(pure_lines, terms, currency, mode)
     by_terms = {d.id: d for d in terms}
@@ -114,24 +152,15 @@ def apply(session: Session, invoice: Invoice, now: datetime, *, final: bool = Fa
             "discount_id": a.discount_id,
             "allocation": {str(k): str(v) for k, v in a.allocation.items() if v},
         }
-        session.add(
-            _line(
-                invoice,
-                position,
-                "discount",
-                _discount_label(by_terms[a.discount_id]),
-                -a.amount,
-                meta=meta,
-            )
-        )
+        label = _discount_label(by_terms[a.discount_id])
+        rows.append(_row(position, "discount", label, -a.amount, meta=meta))
         position += 1
     discount_total = sum((a.amount for a in applied), ZERO)
 
-    rates = tax_service.for_invoice(session, invoice.customer_id, invoice.seller_id, currency)
     taxable = [
         tax.Line(x.id, x.kind, x.product, net[x.id], x.quantity, x.period_end) for x in lines
     ]
-    charges = tax.compute(taxable, rates, currency, mode)
+    charges = tax.compute(taxable, list(facts.rates), currency, mode)
     for c in charges:
         precise = (
             CONTEXT.divide(CONTEXT.multiply(c.basis, c.rate), HUNDRED)
@@ -145,61 +174,73 @@ def apply(session: Session, invoice: Invoice, now: datetime, *, final: bool = Fa
             "lines": list(c.line_ids),
         }
         per_seat = c.amount_per_seat is not None
-        session.add(
-            _line(
-                invoice,
-                position,
-                c.kind,
-                _tax_label(c),
-                c.amount,
-                precise,
-                meta,
-                quantity=c.basis if per_seat else None,
-                unit_amount=c.amount_per_seat if per_seat else None,
-            )
-        )
+        rows.append(_row(position, c.kind, _tax_label(c), c.amount, precise, meta,
+                         quantity=c.basis if per_seat else None,
+                         unit_amount=c.amount_per_seat if per_seat else None))  # fmt: skip
         position += 1
     tax_total = sum((c.amount for c in charges), ZERO)
     total = subtotal - discount_total + tax_total
 
-    grants = credits_service.usable_grants(
-        session, invoice.customer_id, invoice.seller_id, currency, now, lock=final
-    )
     per_product: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for x in lines:
         if x.product is not None:
             per_product[x.product] += net[x.id]
-    allocation = credits.allocate(
-        [credits_service.as_pure(g) for g in grants], total - invoice.amount_paid, per_product
-    )
-    by_grant = {g.id: g for g in grants}
+    allocation = credits.allocate(list(facts.grants), total - amount_paid, per_product)
     for grant_id, amount in allocation:
-        g = by_grant[grant_id]
-        label = "Prepaid credit" + (f": {g.reason}" if g.reason else "")
-        session.add(_line(invoice, position, "credit", label, -amount, meta={"grant_id": grant_id}))
+        reason = facts.reasons.get(grant_id)
+        label = "Prepaid credit" + (f": {reason}" if reason else "")
+        rows.append(_row(position, "credit", label, -amount, meta={"grant_id": grant_id}))
         position += 1
     credits_applied = sum((a for _, a in allocation), ZERO)
+    return Plan(rows, subtotal, discount_total, tax_total, total, credits_applied,
+                total - credits_applied - amount_paid, applied, allocation)  # fmt: skip
 
-    invoice.subtotal = subtotal
-    invoice.discount_total = discount_total
-    invoice.tax_total = tax_total
-    invoice.total = total
-    invoice.credits_applied = credits_applied
-    invoice.amount_due = total - credits_applied - invoice.amount_paid
+
+def apply(session: Session, invoice: Invoice, now: datetime, *, final: bool = False) -> None:
+    if invoice.id is None:
+        session.flush()
+    session.execute(
+        delete(InvoiceLine).where(
+            InvoiceLine.invoice_id == invoice.id, InvoiceLine.kind.in_(ADJUSTMENT_KINDS)
+        )
+    )
+    lines = [
+        Charged(x.id, x.position, x.kind, x.product, x.amount, x.quantity, x.period_end)
+        for x in charge_lines(session, invoice)
+    ]
+    currency = invoice.currency
+    terms = discounts_service.for_invoice(session, invoice)
+    rates = tax_service.for_invoice(session, invoice.customer_id, invoice.seller_id, currency)
+    grants = credits_service.usable_grants(
+        session, invoice.customer_id, invoice.seller_id, currency, now, lock=final
+    )
+    facts = Facts(rounding_mode(session, invoice.seller_id), terms, rates,
+                  [credits_service.as_pure(g) for g in grants],
+                  {g.id: g.reason for g in grants})  # fmt: skip
+    p = plan(lines, currency, invoice.amount_paid, facts)
+    for row in p.rows:
+        session.add(InvoiceLine(invoice_id=invoice.id, **row))
+    invoice.subtotal = p.subtotal
+    invoice.discount_total = p.discount_total
+    invoice.tax_total = p.tax_total
+    invoice.total = p.total
+    invoice.credits_applied = p.credits_applied
+    invoice.amount_due = p.amount_due
     session.flush()
     if final:
-        taken = {a.discount_id: a.amount for a in applied}
+        taken = {a.discount_id: a.amount for a in p.applied}
         # every discount in force spends this period, even one that found nothing to take:
         # "3 periods" means the next three billing periods, as customers read it
         discounts_service.record_use(
             session, invoice, [(d.id, taken.get(d.id, ZERO)) for d in terms]
         )
+        by_grant = {g.id: g for g in grants}
         credits_service.spend(
             session,
             invoice.seller_id,
             invoice.customer_id,
             currency,
             "applied",
-            [(by_grant[gid], amount, invoice.id) for gid, amount in allocation],
+            [(by_grant[gid], amount, invoice.id) for gid, amount in p.allocation],
             now,
         )

@@ -47,12 +47,16 @@ def claim_purchases(
     session: Session, invoice: Invoice, purchases: Sequence[Purchase]
 ) -> list[Purchase]:
     """Mark purchases billed by this invoice; one already taken (a concurrent run) is skipped."""
+    return claim(session, invoice.id, purchases)
+
+
+def claim(session: Session, invoice_id: int, purchases: Sequence[Purchase]) -> list[Purchase]:
     kept = []
     for p in purchases:
         res = session.execute(
             update(OneOffPurchase)
             .where(OneOffPurchase.id == p.id, OneOffPurchase.billed_invoice_id.is_(None))
-            .values(billed_invoice_id=invoice.id)
+            .values(billed_invoice_id=invoice_id)
         )
         if getattr(res, "rowcount", 0) == 1:
             kept.append(p)
@@ -86,11 +90,14 @@ def write_lines(
                 InvoiceLine.kind.in_(adjustments.CHARGE_KINDS),
             )
         )
-    if not lines:
-        return
-    rows = [
+    if lines:
+        session.execute(insert(InvoiceLine), line_rows(invoice.id, lines))
+
+
+def line_rows(invoice_id: int, lines: Sequence[DraftLine]) -> list[dict[str, Any]]:
+    return [
         {
-            "invoice_id": invoice.id,
+            "invoice_id": invoice_id,
             "position": i,
             "kind": ln.kind,
             "description": ln.description[:500],
@@ -108,7 +115,6 @@ def write_lines(
         }
         for i, ln in enumerate(lines, start=1)
     ]
-    session.execute(insert(InvoiceLine), rows)
 
 
 def profile_of(session: Session, seller_id: int) -> SellerProfile:
@@ -180,7 +186,9 @@ def create_draft(
     now: datetime,
     listening: Collection[int] | None = None,
 ) -> Invoice:
-    """Insert the draft; a duplicate (subscription, period) raises IntegrityError at flush."""
+    """Insert one draft through the ORM; a duplicate (subscription, period) raises
+    IntegrityError at flush. Bill runs write the same drafts a group at a time
+    (billing.writer); tests/billing/test_bill_run_batching.py holds the two to the same lines."""
     invoice = Invoice(
         seller_id=ctx.sub.seller_id, customer_id=ctx.sub.customer_id, subscription_id=ctx.sub.id,
         bill_run_id=run_id, status="draft", currency=currency, period_start=span[0],

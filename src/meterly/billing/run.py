@@ -1,13 +1,15 @@
 """Bill runs: invoice every subscription period that ended at or before `as_of`.
 
 Idempotent and resumable (DESIGN.md): the unique (subscription, period_start) constraint makes
-"at most one invoice per period" a property of the ledger, not of this code; every invoice is
-written in its own transaction, so a crash loses at most the one being written, and a rerun
-skips what exists (a concurrent duplicate insert is caught as "already there"). A customer whose
-invoice fails is recorded in the run's errors and the loop goes on; the next pass retries it.
+"at most one invoice per period" a property of the ledger, not of this code. Invoices are written
+a group at a time (billing.writer: one transaction per ~100, a savepoint each), so a crash loses
+at most the group being written, and a rerun skips what exists (a concurrent duplicate insert is
+caught as "already there"). A customer whose invoice fails is recorded in the run's errors and
+the loop goes on; the next pass retries it.
 
-A run reads a batch of subscriptions in one short session, rates them with no ledger transaction
-open (event-store queries are grouped per batch, billing.usage), then writes invoice by invoice.
+A run reads a batch of subscriptions in one short session, rates a group of them with no ledger
+transaction open (event-store queries are grouped per batch, billing.usage), then writes the
+group, and so on.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from meterly.accounts.models import Account
 from meterly.accounts.scope import Principal
 from meterly.billing import commitments
 from meterly.billing.context import (
+    Span,
     SubContext,
     billed_usage,
     existing_keys,
@@ -36,8 +38,9 @@ from meterly.billing.context import (
     purchases_for,
     unbilled_purchases,
 )
-from meterly.billing.draft import compute, create_draft, listeners, profile_of
+from meterly.billing.draft import compute, listeners, profile_of
 from meterly.billing.models import BillRun, Invoice
+from meterly.billing.writer import GROUP, Pending, write_group
 from meterly.chain.usage import SubtreeUsage
 from meterly.chain.wholesale import Wholesale, is_wholesale
 from meterly.pricing.currency import quantum
@@ -150,8 +153,12 @@ def _batch(
         usage = _usage_batches(s, store, ctxs)
         wholesale = Wholesale(s, store, ctxs)  # chain billing: resellers' subtrees (meterly.chain)
         listening = listeners(s, {c.seller.id for c in ctxs} | {c.customer.id for c in ctxs})
+    failed: set[int] = set()  # subscriptions whose later periods wait for a failed one
+    group: list[Pending] = []
     for ctx in sorted(ctxs, key=lambda c: c.sub.id):
         for span in ctx.periods_due(as_of):
+            if ctx.sub.id in failed:
+                break
             if (ctx.sub.id, _utc(span[0])) in existing:
                 result.existing += 1
                 continue
@@ -163,19 +170,62 @@ def _batch(
                     source = usage[(ctx.seller.id, ctx.customer.parent_id)].source(ctx.customer)
                     currency, charges, after = compute(ctx, span, source, late)
                 mine = purchases_for(ctx, span, currency, purchases.get(ctx.customer.id, []))
-                with ledger.unit_of_work() as w:
-                    create_draft(w, ctx, span, currency, charges, after, mine,
-                                 grace[ctx.seller.id], run_id, now, listening)  # fmt: skip
-                result.created += 1
-            except IntegrityError:
-                result.existing += 1  # a concurrent run (or a rerun's twin) wrote it first
             except Exception as exc:  # one customer never stops the run for the others
-                log.exception("bill run %s: subscription %s failed", run_id, ctx.sub.id)
-                result.errors.append({
-                    "customer": ctx.customer.external_id, "subscription": ctx.sub.id,
-                    "period_start": span[0].isoformat(), "error": f"{type(exc).__name__}: {exc}",
-                })  # fmt: skip
-                break  # later periods of this subscription wait for this one
+                _failed(result, failed, run_id, ctx, span, exc)
+                break
+            group.append(Pending(ctx, span, currency, charges, after, mine))
+            if len(group) >= GROUP:
+                _write(ledger, group, grace, run_id, now, listening, result, failed)
+                group = []
+    if group:
+        _write(ledger, group, grace, run_id, now, listening, result, failed)
+
+
+def _write(
+    ledger: Ledger,
+    group: list[Pending],
+    grace: dict[int, int],
+    run_id: int,
+    now: datetime,
+    listening: set[int],
+    result: PassResult,
+    failed: set[int],
+) -> None:
+    """One transaction for the group (billing.writer); counted once it has committed."""
+    todo = [p for p in group if p.ctx.sub.id not in failed]
+    if not todo:
+        return
+    try:
+        with ledger.unit_of_work() as w:
+            outcomes = write_group(w, todo, grace, run_id, now, listening)
+    except Exception as exc:  # the transaction itself failed (its commit): nothing was written
+        for p in todo:
+            if p.ctx.sub.id not in failed:  # one error per subscription, at its first period
+                _failed(result, failed, run_id, p.ctx, p.span, exc)
+        return
+    for o in outcomes:
+        if o.status == "created":
+            result.created += 1
+        elif o.status == "existing":
+            result.existing += 1
+        elif o.error is not None:
+            _failed(result, failed, run_id, o.pending.ctx, o.pending.span, o.error)
+
+
+def _failed(
+    result: PassResult,
+    failed: set[int],
+    run_id: int,
+    ctx: SubContext,
+    span: Span,
+    exc: BaseException,
+) -> None:
+    failed.add(ctx.sub.id)
+    log.error("bill run %s: subscription %s failed", run_id, ctx.sub.id, exc_info=exc)
+    result.errors.append({
+        "customer": ctx.customer.external_id, "subscription": ctx.sub.id,
+        "period_start": span[0].isoformat(), "error": f"{type(exc).__name__}: {exc}",
+    })  # fmt: skip
 
 
 def _usage_batches(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -231,17 +233,64 @@ def for_invoice(session: Session, invoice: Invoice) -> list[Terms]:
         )
         .order_by(CustomerDiscount.starts_at, CustomerDiscount.id)
     )
+    return _covering(
+        rows,
+        invoice.currency,
+        invoice.period_start,
+        lambda d: _periods_used(session, d.id, invoice.id),
+    )
+
+
+def _covering(
+    rows: Iterable[CustomerDiscount],
+    currency: str,
+    period_start: datetime,
+    used: Callable[[CustomerDiscount], set[datetime]],
+) -> list[Terms]:
     out: list[Terms] = []
     for d in rows:
-        if d.ended_at is not None and d.ended_at <= invoice.period_start:
+        if d.ended_at is not None and d.ended_at <= period_start:
             continue
-        if d.amount_off is not None and d.currency != invoice.currency:
+        if d.amount_off is not None and d.currency != currency:
             continue
-        used = _periods_used(session, d.id, invoice.id)
-        if not still_applies(d.duration, d.duration_periods, used, invoice.period_start):
+        if not still_applies(d.duration, d.duration_periods, used(d), period_start):
             continue
         out.append(Terms(d.id, d.name, d.percent_off, d.amount_off, frozenset(d.products)))
     return out
+
+
+class Discounts:
+    """The discounts of many customers, read in two queries (a bill run's group of new drafts:
+    none of them has spent a discount period yet, so no invoice is left out of the counts)."""
+
+    def __init__(self, session: Session, customer_ids: Iterable[int]) -> None:
+        ids = sorted(set(customer_ids))
+        self._rows: dict[tuple[int, int], list[CustomerDiscount]] = defaultdict(list)
+        self._used: dict[int, set[datetime]] = defaultdict(set)
+        if not ids:
+            return
+        rows = session.scalars(
+            select(CustomerDiscount)
+            .where(CustomerDiscount.customer_id.in_(ids))
+            .order_by(CustomerDiscount.starts_at, CustomerDiscount.id)
+        )
+        for d in rows:
+            self._rows[(d.customer_id, d.seller_id)].append(d)
+        found = [d.id for ds in self._rows.values() for d in ds]
+        if found:
+            for discount_id, start in session.execute(
+                select(DiscountApplication.discount_id, DiscountApplication.period_start).where(
+                    DiscountApplication.discount_id.in_(found)
+                )
+            ):
+                self._used[discount_id].add(start)
+
+    def for_invoice(
+        self, customer_id: int, seller_id: int, currency: str, period: tuple[datetime, datetime]
+    ) -> list[Terms]:
+        """`for_invoice` of an invoice not stored yet (so no period of its own is counted)."""
+        rows = [d for d in self._rows.get((customer_id, seller_id), []) if d.starts_at < period[1]]
+        return _covering(rows, currency, period[0], lambda d: set(self._used.get(d.id, ())))
 
 
 def record_use(session: Session, invoice: Invoice, used: list[tuple[int, Decimal]]) -> None:
