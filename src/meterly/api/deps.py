@@ -87,4 +87,6 @@ def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs when the endpoint returns, before the response is sent, so
+# a client never gets a 2xx for a write that did not commit (and sees its write on its next call)
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
