@@ -231,6 +231,7 @@ def billed_usage(
             line.id, line.description, line.product, line.meter, line.period_start,
             line.period_end, meta["price"], Decimal(meta["quantity"]) + q,
             Decimal(meta["precise"]) + p, Decimal(meta["amount"]) + m,
+            meta.get("customer") if meta.get("wholesale") == "per_customer" else None,
         ))  # fmt: skip
     return out
 

@@ -36,6 +36,7 @@ class Billed:
     quantity: Decimal  # billed so far: the line's quantity plus later adjustments'
     precise: Decimal
     amount: Decimal
+    customer: str | None = None  # a per_customer wholesale line: the end customer it rated
 
 
 def period_label(start: datetime, end: datetime, tz: str) -> str:

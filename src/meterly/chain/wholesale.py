@@ -208,10 +208,20 @@ class Wholesale:
                         meta={**ln.meta, "wholesale": PER_CUSTOMER, "customer": c.external_id,
                               "customers": {c.external_id: str(ln.quantity or 0)}},
                     ))  # fmt: skip
-        # late usage of settled periods is re-rated pooled (per-customer lines are not: see docs)
-        pooled_late = [b for b in late if (b.product, b.meter) not in per_keys]
+        # late usage of settled periods: pooled lines re-rated on the subtree's total,
+        # per-customer lines on their own customer's usage (one adjustment per customer)
+        tz = ctx.customer.timezone
+        pooled_late = [b for b in late if b.customer is None]
         after = commitment_lines(charges, ctx.commitment, span)
-        after += late_lines(pooled_late, pooled, ctx.customer.timezone)
+        after += late_lines(pooled_late, pooled, tz)
+        by_id = {c.external_id: c for c in tree.customers}
+        for b in late:
+            who = by_id.get(b.customer) if b.customer is not None else None
+            if who is None:
+                continue  # pooled, or a customer since moved out of this reseller's subtree
+            after += [replace(ln, meta={**ln.meta, "wholesale": PER_CUSTOMER,
+                                        "customer": who.external_id})
+                      for ln in late_lines([b], tree.sources[who.id], tz)]  # fmt: skip
         return period.currency, charges, after
 
 
