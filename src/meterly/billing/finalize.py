@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from meterly.accounts.models import Account
 from meterly.billing import adjustments, commitments
-from meterly.billing.builder import purchase_lines
+from meterly.billing.builder import DraftLine, purchase_lines
 from meterly.billing.context import billed_usage, late_for, load_contexts, purchases_for
 from meterly.billing.draft import (
     attached_purchases,
@@ -53,12 +53,14 @@ def locked(session: Session, invoice_id: int) -> Invoice | None:
     )
 
 
-def rebuild(session: Session, store: EventStore, invoice: Invoice, now: datetime) -> None:
-    """Recompute a draft's charge lines from the current usage, purchases and late usage."""
-    ensure_draft(invoice)
+Prepared = tuple[str, list[DraftLine], list[DraftLine]]  # (currency, charges, after)
+
+
+def prepare(session: Session, store: EventStore, invoice: Invoice) -> Prepared | None:
+    """The draft's charge lines from current usage: the slow, read-only part of a rebuild (the
+    event store), so finalize_due runs it before taking the ledger's write lock."""
     if invoice.subscription_id is None:
-        adjustments.apply(session, invoice, now, final=False)
-        return
+        return None
     sub = session.get(Subscription, invoice.subscription_id)
     assert sub is not None
     ctx = load_contexts(session, [sub])[0]
@@ -70,6 +72,26 @@ def rebuild(session: Session, store: EventStore, invoice: Invoice, now: datetime
     else:
         usage = StoreUsage(session, store, ctx.customer, ctx.seller)
         currency, charges, after = compute(ctx, span, usage, late)
+    return currency, list(charges), list(after)
+
+
+def rebuild(
+    session: Session,
+    store: EventStore,
+    invoice: Invoice,
+    now: datetime,
+    prepared: Prepared | None = None,
+) -> None:
+    """Recompute a draft's charge lines from the current usage, purchases and late usage."""
+    ensure_draft(invoice)
+    if invoice.subscription_id is None:
+        adjustments.apply(session, invoice, now, final=False)
+        return
+    currency, charges, after = prepared or prepare(session, store, invoice) or ("", [], [])
+    sub = session.get(Subscription, invoice.subscription_id)
+    assert sub is not None
+    ctx = load_contexts(session, [sub])[0]
+    span = (invoice.period_start, invoice.period_end)
     if currency != invoice.currency:
         raise Conflict(f"invoice {invoice.id}: the plan's currency changed to {currency}")
     unbilled = session.scalars(
@@ -105,12 +127,18 @@ def customer_details(session: Session, customer: Account) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def finalize(session: Session, store: EventStore, invoice_id: int, now: datetime) -> Invoice:
+def finalize(
+    session: Session,
+    store: EventStore,
+    invoice_id: int,
+    now: datetime,
+    prepared: Prepared | None = None,
+) -> Invoice:
     invoice = locked(session, invoice_id)
     if invoice is None:
         raise LookupError(f"invoice {invoice_id} not found")
     ensure_draft(invoice)
-    rebuild(session, store, invoice, now)
+    rebuild(session, store, invoice, now, prepared)
     adjustments.apply(session, invoice, now, final=True)
     seller = session.get(Account, invoice.seller_id)
     customer = session.get(Account, invoice.customer_id)
@@ -171,8 +199,13 @@ def finalize_due(ledger: Ledger, store: EventStore, now: datetime) -> int:
     done = 0
     for invoice_id in ids:
         try:
+            # usage is read first, outside the write lock: the event store may be slow (a first
+            # query builds its rollups), and API writes must not queue behind it
+            with ledger.sessions() as r:
+                draft = r.get(Invoice, invoice_id)
+                prepared = prepare(r, store, draft) if draft and draft.status == "draft" else None
             with ledger.unit_of_work() as w:
-                finalize(w, store, invoice_id, now)
+                finalize(w, store, invoice_id, now, prepared)
             done += 1
         except FinalizedInvoice:
             continue  # finalized by someone else meanwhile
