@@ -39,6 +39,7 @@ from meterly.billing.context import (
     unbilled_purchases,
 )
 from meterly.billing.draft import compute, listeners, profile_of
+from meterly.billing.loose_purchases import invoice_loose_purchases
 from meterly.billing.models import BillRun, Invoice
 from meterly.billing.writer import GROUP, Pending, write_group
 from meterly.chain.usage import SubtreeUsage
@@ -122,11 +123,16 @@ def execute(
         assert seller is not None
         as_of = run.as_of
         ids = _subscription_ids(s, seller, as_of)
+        seller_id = seller.id
     result = PassResult()
     for i in range(0, len(ids), BATCH):
         _batch(ledger, store, run_id, ids[i : i + BATCH], as_of, now, result)
         if progress is not None:
             progress(min(i + BATCH, len(ids)), len(ids))
+    # then what customers bought that no subscription invoice carries (billing.loose_purchases)
+    created, errors = invoice_loose_purchases(ledger, seller_id, as_of, run_id, now)
+    result.created += created
+    result.errors += errors
     if progress is not None and not ids:
         progress(0, 0)
     _record(ledger, run_id, result, now, retry_pending)
