@@ -13,6 +13,7 @@ The same usage billed two ways, each in a fresh embedded data folder (SQLite + D
 chain_bill_run_s, single_bill_run_s, ratio (chain / single; target ≤ 1.3), plus counts.
 
     .venv/bin/python bench/chain.py [--customers 10000] [--events 10000000] [--resellers 50]
+        [--keep DIR]   (keep DIR/single and DIR/chain, e.g. to profile a bill run on a copy)
 """
 
 from __future__ import annotations
@@ -141,8 +142,9 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--events", type=int, default=10_000_000)
     ap.add_argument("--resellers", type=int, default=50)
+    ap.add_argument("--keep", type=Path, help="build the two data folders here and keep them")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="meterly-bench-chain-"))
+    tmp = args.keep or Path(tempfile.mkdtemp(prefix="meterly-bench-chain-"))
     try:
         one, chain = tmp / "single", tmp / "chain"
         single.setup_ledger(one, args.customers)
@@ -160,7 +162,8 @@ def main() -> None:
             "totals": {"chain": c_out["totals"], "single": s_out["totals"]},
         }, indent=2))  # fmt: skip
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,14 @@ class SubContext:
         )  # fmt: skip
 
 
-def load_contexts(session: Session, subs: Sequence[Subscription]) -> list[SubContext]:
+SpecCache = dict[tuple[int, str], MeterSpec | None]  # (seller, meter key) -> spec, per bill run
+
+
+def load_contexts(
+    session: Session, subs: Sequence[Subscription], spec_cache: SpecCache | None = None
+) -> list[SubContext]:
+    """`spec_cache`: a bill run's memo of meter definitions across its batches (a chain's
+    batches hold every reseller, and each resolves every meter)."""
     if not subs:
         return []
     all_changes = load_changes(session, [s.id for s in subs])
@@ -109,7 +116,9 @@ def load_contexts(session: Session, subs: Sequence[Subscription]) -> list[SubCon
         pv.id: version_spec(pv)
         for pv in session.scalars(select(PlanVersion).where(PlanVersion.id.in_(version_ids)))
     }
-    specs = _meter_specs(session, accounts, subs, versions)
+    specs = _meter_specs(
+        session, accounts, subs, versions, {} if spec_cache is None else spec_cache
+    )
     out = []
     for s in subs:
         mine = {v: versions[v] for v in {int(c.data["plan_version_id"]) for c in changes[s.id]
@@ -124,6 +133,7 @@ def _meter_specs(
     accounts: dict[int, Account],
     subs: Sequence[Subscription],
     versions: dict[int, VersionSpec],
+    cache: SpecCache,
 ) -> dict[int, dict[str, MeterSpec]]:
     """Meters resolve as each seller sees them (StoreUsage's rule), once per (seller, key)."""
     meters = {
@@ -134,10 +144,15 @@ def _meter_specs(
         principal = principal_for(accounts[seller_id])
         found: dict[str, MeterSpec] = {}
         for key in meters:
-            try:
-                found[key] = to_spec(find_meter(session, principal, key))
-            except NotFound:
-                continue  # rating raises KeyError for it: that customer's invoice fails, reported
+            if (seller_id, key) not in cache:
+                try:
+                    cache[(seller_id, key)] = to_spec(find_meter(session, principal, key))
+                except NotFound:
+                    # rating raises KeyError for it: that customer's invoice fails, reported
+                    cache[(seller_id, key)] = None
+            spec = cache[(seller_id, key)]
+            if spec is not None:
+                found[key] = spec
         out[seller_id] = found
     return out
 

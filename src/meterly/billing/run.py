@@ -30,6 +30,7 @@ from meterly.accounts.scope import Principal
 from meterly.billing import commitments
 from meterly.billing.context import (
     Span,
+    SpecCache,
     SubContext,
     billed_usage,
     existing_keys,
@@ -125,8 +126,9 @@ def execute(
         ids = _subscription_ids(s, seller, as_of)
         seller_id = seller.id
     result = PassResult()
+    specs: SpecCache = {}  # meter definitions, resolved once per (seller, meter) for the pass
     for i in range(0, len(ids), BATCH):
-        _batch(ledger, store, run_id, ids[i : i + BATCH], as_of, now, result)
+        _batch(ledger, store, run_id, ids[i : i + BATCH], as_of, now, result, specs)
         if progress is not None:
             progress(min(i + BATCH, len(ids)), len(ids))
     # then what customers bought that no subscription invoice carries (billing.loose_purchases)
@@ -147,10 +149,11 @@ def _batch(
     as_of: datetime,
     now: datetime,
     result: PassResult,
+    specs: SpecCache,
 ) -> None:
     with ledger.sessions() as s:
         subs = list(s.scalars(select(Subscription).where(Subscription.id.in_(ids))))
-        ctxs = load_contexts(s, subs)
+        ctxs = load_contexts(s, subs, specs)
         commitments.attach(s, ctxs)
         existing = existing_keys(s, ids)
         purchases = unbilled_purchases(s, {c.customer.id for c in ctxs})

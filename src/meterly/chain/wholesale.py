@@ -71,12 +71,15 @@ class Subtree:
             )
         raw = load_changes(session, [s.id for s in subs]) if subs else {}
         self.timelines: dict[int, list[list[Change]]] = defaultdict(list)
-        points: set[datetime] = set()
+        own: dict[int, set[datetime]] = defaultdict(set)
         for s in subs:
             changes = timeline(raw[s.id])
             self.timelines[s.customer_id].append(changes)
-            points.update(_utc(c.effective_at) for c in changes)
-        self.points = sorted(points)
+            own[s.customer_id].update(_utc(c.effective_at) for c in changes)
+        # a customer's seats change only when its own subscriptions do: its own instants are
+        # enough for its per-customer lines; the pooled total changes at any of them
+        self.own_points = {cid: sorted(p) for cid, p in own.items()}
+        self.points = sorted(set().union(*own.values())) if own else []
         vids = {int(c.data["plan_version_id"]) for cs in self.timelines.values() for ch in cs
                 for c in ch if "plan_version_id" in c.data}  # fmt: skip
         self.seat_versions: set[int] = set()
@@ -198,8 +201,9 @@ class Wholesale:
         per_keys = {(c.product, c.meter) for v in per_versions.values() for c in v.charges}
         if per_keys:
             for c in tree.customers:
-                q = replace(period, versions=per_versions, changes=_with_seats(
-                    ctx.changes, tree.points, partial(tree.seats, c.id)))  # fmt: skip
+                own = tree.own_points.get(c.id, [])
+                q = replace(period, versions=per_versions,
+                            changes=_with_seats(ctx.changes, own, partial(tree.seats, c.id)))  # fmt: skip
                 for ln in subscription_charges(q, tree.sources[c.id]):
                     if ln.amount == 0 and not ln.quantity:
                         continue

@@ -81,16 +81,37 @@ class UsageSource(Protocol):
 
 @dataclass
 class Raters:
-    """Compiles each distinct price definition once per invoice."""
+    """Compiles each distinct price definition once: per invoice (`cache`), and across invoices
+    through a bounded process-wide memo — a bill run rates thousands of invoices on the same few
+    prices, and parsing and compiling one costs more than rating it. Price definitions are
+    never mutated once loaded (they come from frozen plan versions), so an identity hit is
+    safe; the memo holds each price it keys by id, so an id cannot be reused while cached."""
 
     cache: dict[str, Rater] = field(default_factory=dict)
 
     def get(self, price: Mapping[str, Any]) -> Rater:
+        hit = _BY_ID.get(id(price))
+        if hit is not None and hit[0] is price:
+            return hit[1]
         key = canonical(price)
-        rater = self.cache.get(key)
+        rater = self.cache.get(key) or _COMPILED.get(key)
         if rater is None:
-            rater = self.cache[key] = Rater(parse_price(dict(price)))
+            rater = Rater(parse_price(dict(price)))
+            _remember(_COMPILED, key, rater)
+        self.cache[key] = rater
+        _remember(_BY_ID, id(price), (price, rater))
         return rater
+
+
+_MEMO_LIMIT = 4096
+_COMPILED: dict[str, Rater] = {}
+_BY_ID: dict[int, tuple[Mapping[str, Any], Rater]] = {}
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()  # bounded; a bill run's working set is a handful of prices
+    memo[key] = value
 
 
 def canonical(price: Mapping[str, Any]) -> str:
