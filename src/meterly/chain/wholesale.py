@@ -200,10 +200,17 @@ class Wholesale:
         per_versions = _split(ctx.versions, True)
         per_keys = {(c.product, c.meter) for v in per_versions.values() for c in v.charges}
         if per_keys:
+            # usage charges do not depend on seats: then one timeline serves every customer
+            usage_only = all(c.kind == "usage" for v in per_versions.values() for c in v.charges)
+            shared = replace(period, versions=per_versions, changes=list(ctx.changes))
             for c in tree.customers:
+                seats = partial(tree.seats, c.id)
                 own = tree.own_points.get(c.id, [])
-                q = replace(period, versions=per_versions,
-                            changes=_with_seats(ctx.changes, own, partial(tree.seats, c.id)))  # fmt: skip
+                q = (
+                    shared
+                    if usage_only
+                    else replace(shared, changes=_with_seats(ctx.changes, own, seats))
+                )
                 for ln in subscription_charges(q, tree.sources[c.id]):
                     if ln.amount == 0 and not ln.quantity:
                         continue
