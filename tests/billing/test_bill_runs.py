@@ -67,7 +67,7 @@ def test_rerun_is_idempotent(env: Env) -> None:
 
 
 def test_failed_customer_is_reported_and_retried(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    import meterly.billing.run as run_mod
+    import meterly.billing.rating as rating_mod
     from meterly.billing import draft
 
     build(env)
@@ -78,7 +78,7 @@ def test_failed_customer_is_reported_and_retried(env: Env, monkeypatch: pytest.M
             raise RuntimeError("rating backend unavailable")
         return real(ctx, *a, **kw)
 
-    monkeypatch.setattr(run_mod, "compute", flaky)
+    monkeypatch.setattr(rating_mod, "compute", flaky)
     run = bill(env)
     monkeypatch.undo()
     assert run["status"] == "retrying" and run["invoices"] == 2

@@ -185,7 +185,7 @@ def unbilled_purchases(
     return out
 
 
-def purchases_for(ctx: SubContext, span: Span, currency: str, rows: Iterable[OneOffPurchase]
+def purchases_for(sub: Subscription, span: Span, currency: str, rows: Iterable[OneOffPurchase]
                   ) -> list[Purchase]:  # fmt: skip
     """A purchase goes on its own subscription's invoice, or (none given) on any invoice of the
     same seller and currency; only once it was made before the period's end."""
@@ -195,8 +195,8 @@ def purchases_for(ctx: SubContext, span: Span, currency: str, rows: Iterable[One
         )
         for p in rows
         if (
-            p.subscription_id == ctx.sub.id
-            or (p.subscription_id is None and p.seller_id == ctx.sub.seller_id)
+            p.subscription_id == sub.id
+            or (p.subscription_id is None and p.seller_id == sub.seller_id)
         )
         and p.currency == currency
         and _utc(p.purchased_at) < _utc(span[1])
@@ -204,10 +204,12 @@ def purchases_for(ctx: SubContext, span: Span, currency: str, rows: Iterable[One
 
 
 def billed_usage(
-    session: Session, sub_ids: Iterable[int], exclude_invoice: int | None = None
+    session: Session, sub_ids: Iterable[int], exclude_invoices: Iterable[int] = ()
 ) -> dict[tuple[int, datetime], list[Billed]]:
     """Per (subscription, period_start of the invoice that billed it): usage lines of settled
-    invoices, with what later adjustments on other live invoices have added since."""
+    invoices, with what later adjustments on other live invoices have added since. Adjustments
+    on `exclude_invoices` (drafts being rebuilt: their own lines are about to be replaced) do
+    not count."""
     ids = list(sub_ids)
     out: dict[tuple[int, datetime], list[Billed]] = defaultdict(list)
     if not ids:
@@ -228,8 +230,9 @@ def billed_usage(
         .where(Invoice.subscription_id.in_(ids), Invoice.status != "void",
                InvoiceLine.kind == "adjustment")
     )  # fmt: skip
-    if exclude_invoice is not None:
-        adj_stmt = adj_stmt.where(Invoice.id != exclude_invoice)
+    excluded = list(exclude_invoices)
+    if excluded:
+        adj_stmt = adj_stmt.where(Invoice.id.not_in(excluded))
     for a in session.scalars(adj_stmt):
         src = a.meta.get("late_for")
         if src is None:
@@ -255,9 +258,8 @@ def late_for(
     billed: dict[tuple[int, datetime], list[Billed]], sub_id: int, span: Span
 ) -> list[Billed]:
     """Billed usage of this subscription's periods before `span`."""
-    return [
-        b
-        for (sid, start), items in sorted(billed.items(), key=lambda kv: kv[0][1])
-        if sid == sub_id and start < _utc(span[0])
-        for b in items
-    ]
+    before = _utc(span[0])
+    mine = [(start, items) for (sid, start), items in billed.items()
+            if sid == sub_id and start < before]  # fmt: skip
+    mine.sort(key=lambda kv: kv[0])
+    return [b for _, items in mine for b in items]

@@ -9,6 +9,7 @@ All of it in one transaction: a failure leaves a draft and gives the number back
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,12 +19,17 @@ from sqlalchemy.orm import Session
 
 from meterly.accounts.models import Account
 from meterly.billing import adjustments, commitments
-from meterly.billing.builder import DraftLine, purchase_lines
-from meterly.billing.context import billed_usage, late_for, load_contexts, purchases_for
+from meterly.billing.builder import purchase_lines
+from meterly.billing.context import (
+    SpecCache,
+    billed_usage,
+    late_for,
+    load_contexts,
+    purchases_for,
+)
 from meterly.billing.draft import (
     attached_purchases,
     claim_purchases,
-    compute,
     notify,
     profile_of,
     write_lines,
@@ -32,15 +38,14 @@ from meterly.billing.guard import FinalizedInvoice, ensure_draft
 from meterly.billing.models import Invoice, SellerProfile
 from meterly.billing.money import credits_service, payments
 from meterly.billing.numbering import format_number, next_number
-from meterly.chain.wholesale import Wholesale, is_wholesale
+from meterly.billing.rating import BatchRater, Rated
 from meterly.errors import Conflict
 from meterly.storage.events.base import EventStore
 from meterly.storage.ledger import Ledger
 from meterly.subscriptions.models import OneOffPurchase, Subscription
-from meterly.subscriptions.usage_source import StoreUsage
 
 log = logging.getLogger("meterly.billing")
-FINALIZE_BATCH = 200
+FINALIZE_BATCH = 500  # drafts rated together (billing.rating), then finalized one by one
 
 
 def locked(session: Session, invoice_id: int) -> Invoice | None:
@@ -53,26 +58,35 @@ def locked(session: Session, invoice_id: int) -> Invoice | None:
     )
 
 
-Prepared = tuple[str, list[DraftLine], list[DraftLine]]  # (currency, charges, after)
+Prepared = Rated  # (currency, charges, lines after purchases) of a draft, from current usage
 
 
-def prepare(session: Session, store: EventStore, invoice: Invoice) -> Prepared | None:
-    """The draft's charge lines from current usage: the slow, read-only part of a rebuild (the
-    event store), so finalize_due runs it before taking the ledger's write lock."""
-    if invoice.subscription_id is None:
-        return None
-    sub = session.get(Subscription, invoice.subscription_id)
-    assert sub is not None
-    ctx = load_contexts(session, [sub])[0]
-    commitments.attach(session, [ctx])
-    span = (invoice.period_start, invoice.period_end)
-    late = late_for(billed_usage(session, [sub.id], exclude_invoice=invoice.id), sub.id, span)
-    if is_wholesale(ctx):  # chain billing: a reseller pays for its subtree (meterly.chain)
-        currency, charges, after = Wholesale(session, store, [ctx]).compute(ctx, span, late)
-    else:
-        usage = StoreUsage(session, store, ctx.customer, ctx.seller)
-        currency, charges, after = compute(ctx, span, usage, late)
-    return currency, list(charges), list(after)
+def prepare(
+    session: Session, store: EventStore, drafts: Sequence[Invoice], specs: SpecCache | None = None
+) -> dict[int, Prepared | Exception]:
+    """Charge lines of drafts from current usage: the slow, read-only part of a rebuild (the
+    event store), read for a whole batch at once (billing.rating) before finalize_due takes
+    the ledger's write lock. A draft whose rating fails gets its exception instead.
+
+    At most one draft per subscription: each draft's own adjustments are left out of what its
+    subscription was billed so far, which is only right for the draft being replaced."""
+    with_sub = {d.subscription_id: d for d in drafts if d.subscription_id is not None}
+    if len(with_sub) < sum(d.subscription_id is not None for d in drafts):
+        raise ValueError("prepare takes at most one draft per subscription")
+    subs = list(session.scalars(select(Subscription).where(Subscription.id.in_(with_sub))))
+    ctxs = load_contexts(session, subs, specs)
+    commitments.attach(session, ctxs)
+    billed = billed_usage(session, with_sub, exclude_invoices=[d.id for d in with_sub.values()])
+    rater = BatchRater(session, store, ctxs)
+    out: dict[int, Prepared | Exception] = {}
+    for ctx in ctxs:
+        draft = with_sub[ctx.sub.id]
+        span = (draft.period_start, draft.period_end)
+        try:
+            out[draft.id] = rater.rate(ctx, span, late_for(billed, ctx.sub.id, span))
+        except Exception as exc:  # one draft never stops the others
+            out[draft.id] = exc
+    return out
 
 
 def rebuild(
@@ -81,16 +95,24 @@ def rebuild(
     invoice: Invoice,
     now: datetime,
     prepared: Prepared | None = None,
+    project: bool = True,
 ) -> None:
-    """Recompute a draft's charge lines from the current usage, purchases and late usage."""
+    """Recompute a draft's charge lines from the current usage, purchases and late usage.
+    `project`: apply the money around them (adjustments) as a draft shows it; finalization
+    applies it for good itself, so it skips this."""
     ensure_draft(invoice)
     if invoice.subscription_id is None:
-        adjustments.apply(session, invoice, now, final=False)
+        if project:
+            adjustments.apply(session, invoice, now, final=False)
         return
-    currency, charges, after = prepared or prepare(session, store, invoice) or ("", [], [])
+    if prepared is None:
+        rated = prepare(session, store, [invoice])[invoice.id]
+        if isinstance(rated, Exception):
+            raise rated
+        prepared = rated
+    currency, charges, after = prepared
     sub = session.get(Subscription, invoice.subscription_id)
     assert sub is not None
-    ctx = load_contexts(session, [sub])[0]
     span = (invoice.period_start, invoice.period_end)
     if currency != invoice.currency:
         raise Conflict(f"invoice {invoice.id}: the plan's currency changed to {currency}")
@@ -100,10 +122,11 @@ def rebuild(
             OneOffPurchase.billed_invoice_id.is_(None),
         )
     )
-    claim_purchases(session, invoice, purchases_for(ctx, span, currency, unbilled))
+    claim_purchases(session, invoice, purchases_for(sub, span, currency, unbilled))
     kept = attached_purchases(session, invoice)
     write_lines(session, invoice, [*charges, *purchase_lines(kept), *after])
-    adjustments.apply(session, invoice, now, final=False)
+    if project:
+        adjustments.apply(session, invoice, now, final=False)
 
 
 def seller_details(seller: Account, profile: SellerProfile) -> dict[str, Any]:
@@ -138,7 +161,7 @@ def finalize(
     if invoice is None:
         raise LookupError(f"invoice {invoice_id} not found")
     ensure_draft(invoice)
-    rebuild(session, store, invoice, now, prepared)
+    rebuild(session, store, invoice, now, prepared, project=False)
     adjustments.apply(session, invoice, now, final=True)
     seller = session.get(Account, invoice.seller_id)
     customer = session.get(Account, invoice.customer_id)
@@ -186,10 +209,15 @@ def void(session: Session, invoice_id: int, now: datetime) -> Invoice:
 
 
 def finalize_due(ledger: Ledger, store: EventStore, now: datetime) -> int:
-    """Finalize drafts whose grace period is over, each in its own transaction."""
-    with ledger.sessions() as s:
+    """Finalize a batch of drafts whose grace period is over, each in its own transaction.
+
+    Usage is read first for the whole batch, outside the write lock: the event store may be
+    slow (a first query builds its rollups), and API writes must not queue behind it. A
+    subscription's later drafts of the batch follow in order, a round each (prepare takes one
+    draft per subscription)."""
+    with ledger.sessions() as r:
         ids = list(
-            s.scalars(
+            r.scalars(
                 select(Invoice.id)
                 .where(Invoice.status == "draft", Invoice.finalize_after <= now)
                 .order_by(Invoice.finalize_after, Invoice.id)
@@ -197,18 +225,40 @@ def finalize_due(ledger: Ledger, store: EventStore, now: datetime) -> int:
             )
         )
     done = 0
-    for invoice_id in ids:
-        try:
-            # usage is read first, outside the write lock: the event store may be slow (a first
-            # query builds its rollups), and API writes must not queue behind it
-            with ledger.sessions() as r:
-                draft = r.get(Invoice, invoice_id)
-                prepared = prepare(r, store, draft) if draft and draft.status == "draft" else None
-            with ledger.unit_of_work() as w:
-                finalize(w, store, invoice_id, now, prepared)
-            done += 1
-        except FinalizedInvoice:
-            continue  # finalized by someone else meanwhile
-        except Exception:
-            log.exception("finalizing invoice %s failed; it stays a draft", invoice_id)
+    while ids:
+        with ledger.sessions() as r:
+            drafts = {d.id: d for d in r.scalars(select(Invoice).where(Invoice.id.in_(ids)))}
+            batch = _one_per_subscription([drafts[i] for i in ids if i in drafts])
+            rated = prepare(r, store, batch)
+        finished = 0
+        for draft in batch:
+            outcome = rated.get(draft.id)
+            if isinstance(outcome, Exception):
+                log.error("rating invoice %s failed; it stays a draft", draft.id, exc_info=outcome)
+                continue
+            try:
+                with ledger.unit_of_work() as w:
+                    finalize(w, store, draft.id, now, outcome)
+                finished += 1
+            except FinalizedInvoice:
+                continue  # finalized by someone else meanwhile
+            except Exception:
+                log.exception("finalizing invoice %s failed; it stays a draft", draft.id)
+        done += finished
+        if not finished:  # a failing draft must not spin: the next tick retries it
+            break
+        taken = {d.id for d in batch}
+        ids = [i for i in ids if i not in taken]
     return done
+
+
+def _one_per_subscription(drafts: Sequence[Invoice]) -> list[Invoice]:
+    seen: set[int] = set()
+    out = []
+    for d in drafts:
+        if d.subscription_id is not None:
+            if d.subscription_id in seen:
+                continue
+            seen.add(d.subscription_id)
+        out.append(d)
+    return out

@@ -39,12 +39,11 @@ from meterly.billing.context import (
     purchases_for,
     unbilled_purchases,
 )
-from meterly.billing.draft import compute, listeners, profile_of
+from meterly.billing.draft import listeners, profile_of
 from meterly.billing.loose_purchases import invoice_loose_purchases
 from meterly.billing.models import BillRun, Invoice
+from meterly.billing.rating import BatchRater
 from meterly.billing.writer import GROUP, Pending, write_group
-from meterly.chain.usage import SubtreeUsage
-from meterly.chain.wholesale import Wholesale, is_wholesale
 from meterly.pricing.currency import quantum
 from meterly.storage.events.base import EventStore
 from meterly.storage.ledger import Ledger, utcnow
@@ -159,8 +158,7 @@ def _batch(
         purchases = unbilled_purchases(s, {c.customer.id for c in ctxs})
         billed = billed_usage(s, ids)
         grace = {sid: profile_of(s, sid).grace_hours for sid in {c.seller.id for c in ctxs}}
-        usage = _usage_batches(s, store, ctxs)
-        wholesale = Wholesale(s, store, ctxs)  # chain billing: resellers' subtrees (meterly.chain)
+        rater = BatchRater(s, store, ctxs)
         listening = listeners(s, {c.seller.id for c in ctxs} | {c.customer.id for c in ctxs})
     failed: set[int] = set()  # subscriptions whose later periods wait for a failed one
     group: list[Pending] = []
@@ -172,13 +170,8 @@ def _batch(
                 result.existing += 1
                 continue
             try:
-                late = late_for(billed, ctx.sub.id, span)
-                if is_wholesale(ctx):  # chain billing: a reseller pays for its subtree
-                    currency, charges, after = wholesale.compute(ctx, span, late)
-                else:
-                    source = usage[(ctx.seller.id, ctx.customer.parent_id)].source(ctx.customer)
-                    currency, charges, after = compute(ctx, span, source, late)
-                mine = purchases_for(ctx, span, currency, purchases.get(ctx.customer.id, []))
+                currency, charges, after = rater.rate(ctx, span, late_for(billed, ctx.sub.id, span))
+                mine = purchases_for(ctx.sub, span, currency, purchases.get(ctx.customer.id, []))
             except Exception as exc:  # one customer never stops the run for the others
                 _failed(result, failed, run_id, ctx, span, exc)
                 break
@@ -235,25 +228,6 @@ def _failed(
         "customer": ctx.customer.external_id, "subscription": ctx.sub.id,
         "period_start": span[0].isoformat(), "error": f"{type(exc).__name__}: {exc}",
     })  # fmt: skip
-
-
-def _usage_batches(
-    session: Session, store: EventStore, ctxs: list[SubContext]
-) -> dict[tuple[int, int | None], SubtreeUsage]:
-    """One usage reader per set of meter definitions: sellers whose meters resolve alike (every
-    reseller of a chain on the provider's meters) share it, so a batch spread over many
-    resellers still costs two event-store queries per (meter, range) (chain.usage)."""
-    groups: dict[str, dict[int, SubContext]] = defaultdict(dict)
-    for c in ctxs:
-        groups[repr(sorted(c.specs.items()))][c.customer.id] = c
-    out: dict[tuple[int, int | None], SubtreeUsage] = {}
-    for g in groups.values():
-        first = next(iter(g.values()))
-        usage = SubtreeUsage(session, store, first.seller, [c.customer for c in g.values()],
-                             first.specs, eager=False)  # fmt: skip
-        for c in g.values():
-            out[(c.seller.id, c.customer.parent_id)] = usage
-    return out
 
 
 def totals(session: Session, run_id: int) -> tuple[int, dict[str, str]]:

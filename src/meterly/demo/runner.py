@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import random
 import shutil
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -20,14 +19,12 @@ from meterly.accounts.scope import account_in_scope
 from meterly.app import create_app
 from meterly.cli_support import operator
 from meterly.config import Settings
-from meterly.demo import cast, events, selling
+from meterly.demo import cast, events, feed, selling
 from meterly.demo.meters import METERS
 from meterly.demo.server import BackgroundServer, free_port
 from meterly.jobs.worker import Worker, WorkerThread
 from meterly.runtime import Runtime
 
-CHUNK = 500  # customers whose month of events is made and sent at once
-BATCH = 1000
 FIRST_MONTH = date(2026, 8, 1)
 
 
@@ -88,7 +85,9 @@ def _check(r: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def setup_accounts(demo: Demo, url: str, roster: list[cast.Customer]) -> dict[str, int]:
+def setup_accounts(
+    demo: Demo, url: str, roster: list[cast.Customer], progress: Progress
+) -> dict[str, int]:
     """Provider catalog and plans, MSPs onboarded with their markups, customers subscribed."""
     root = cast.PROVIDER[0]
     demo.key(root, "demo provider admin")
@@ -97,42 +96,30 @@ def setup_accounts(demo: Demo, url: str, roster: list[cast.Customer]) -> dict[st
             _check(api.post("/v1/meters", json=m))
         selling.setup_catalog(api)
     selling.onboard_resellers(demo, url)
-    first = FIRST_MONTH
-    selling.wholesale(demo, url, first)
+    selling.wholesale(demo, url, FIRST_MONTH)
+    task = progress.add_task("onboard customers", total=len(roster))
     subs: dict[str, int] = {}
-    # each MSP onboards its own customers with its own key, at its own retail prices (one
-    # kept-alive connection per MSP: 10,000 customers are 30,000 calls)
-    clients: dict[str, httpx.Client] = {}
-    try:
-        for c in roster:
-            api = clients.get(c.reseller) or clients.setdefault(
-                c.reseller, demo.client(url, c.reseller)
-            )
-            _check(
-                api.post(
-                    "/v1/accounts",
-                    json={
-                        "external_id": c.external_id,
-                        "name": c.name,
-                        "timezone": c.timezone,
-                        "subject_aliases": list(c.aliases),
-                    },
-                )
-            )
-            subs[c.external_id] = selling.subscribe(api, c, first)
-            selling.purchases(api, c, subs[c.external_id], first)
-    finally:
-        for client in clients.values():
-            client.close()
+    # each MSP onboards its own customers with its own key, at its own retail prices: a
+    # kept-alive connection per MSP, the MSPs side by side (10,000 customers are 30,000 calls)
+    by_msp: dict[str, list[cast.Customer]] = defaultdict(list)
+    for c in roster:
+        by_msp[c.reseller].append(c)
+
+    def onboard(msp: str) -> None:
+        with demo.client(url, msp) as api:
+            for c in by_msp[msp]:
+                subs[c.external_id] = selling.onboard_customer(api, c, FIRST_MONTH)
+                progress.advance(task)
+
+    with ThreadPoolExecutor(len(by_msp)) as pool:
+        list(pool.map(onboard, by_msp))
     demo.key("whitman-law", "Whitman & Hale portal")
     return subs
 
 
-def _send(api: httpx.Client, batch: list[dict[str, Any]]) -> dict[str, Any]:
+def _send(api: httpx.Client, body: bytes) -> dict[str, Any]:
     return _check(
-        api.post(
-            "/v1/events", content=orjson.dumps(batch), headers={"Content-Type": "application/json"}
-        )
+        api.post("/v1/events", content=body, headers={"Content-Type": "application/json"})
     )
 
 
@@ -144,26 +131,21 @@ def ingest_month(
     held_back: list[dict[str, Any]],
     progress: Progress,
 ) -> list[dict[str, Any]]:
-    """Send one month's feed (plus last month's late events); hold a few back as late.
+    """Send one month's feed (plus last month's late events); returns this month's late ones.
 
-    The feed is made and sent CHUNK customers at a time, so memory stays flat however many
-    customers there are (the 40-customer demo is one chunk)."""
-    rng = random.Random(f"{demo.options.seed}:{month.start}")
+    The feed is made and sent a chunk of customers at a time (demo.feed), so memory stays flat
+    however many customers there are."""
     late: list[dict[str, Any]] = []
     demo.tally.late += len(held_back)
     task = progress.add_task(f"ingest {month.start:%b %Y} (customers)", total=len(roster))
     with demo.client(url, cast.PROVIDER[0]) as api, ThreadPoolExecutor(4) as pool:
-        for first in range(0, len(roster), CHUNK):
-            chunk = roster[first : first + CHUNK]
-            feed = list(events.month_events(chunk, month, demo.options.seed))
-            held = max(1, len(feed) // 5000) if feed else 0
-            late += [feed.pop(rng.randrange(len(feed))) for _ in range(held)]
-            dups, bad = events.feed_imperfections(feed, rng)
-            stream = (held_back if first == 0 else []) + feed + dups + bad
-            batches = [stream[i : i + BATCH] for i in range(0, len(stream), BATCH)]
-            for result in pool.map(lambda b: _send(api, b), batches):
+        for result in pool.map(lambda b: _send(api, b), feed.bodies(held_back)):
+            demo.tally.add(result)
+        for chunk in feed.chunks(roster, month, demo.options.seed):
+            late += chunk.late
+            for result in pool.map(lambda b: _send(api, b), chunk.bodies):
                 demo.tally.add(result)
-            progress.advance(task, len(chunk))
+            progress.advance(task, chunk.customers)
     return late
 
 
@@ -187,8 +169,6 @@ def run(options: DemoOptions, console: Console) -> Demo:
             f"[bold]Skyline Voice[/bold]: {len(cast.RESELLERS)} resellers, "
             f"{len(roster)} customers, {options.months} months (seed {options.seed})"
         )
-        subs = setup_accounts(demo, server.url, roster)
-        held: list[dict[str, Any]] = []
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -196,6 +176,8 @@ def run(options: DemoOptions, console: Console) -> Demo:
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console) as progress:
+            subs = setup_accounts(demo, server.url, roster, progress)
+            held: list[dict[str, Any]] = []
             for i, month in enumerate(events.months(FIRST_MONTH, options.months)):
                 selling.month_changes(demo, server.url, roster, subs, i + 1, month.start)
                 held = ingest_month(demo, server.url, roster, month, held, progress)

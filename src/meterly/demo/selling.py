@@ -99,6 +99,24 @@ def wholesale(demo: Demo, url: str, first: date) -> None:
                     )
 
 
+def onboard_customer(api: httpx.Client, c: cast.Customer, first: date) -> int:
+    """The MSP opens the customer's account, subscribes it and bills its desk phones."""
+    _ok(
+        api.post(
+            "/v1/accounts",
+            json={
+                "external_id": c.external_id,
+                "name": c.name,
+                "timezone": c.timezone,
+                "subject_aliases": list(c.aliases),
+            },
+        )
+    )
+    sub = subscribe(api, c, first)
+    purchases(api, c, sub, first)
+    return sub
+
+
 def subscribe(api: httpx.Client, c: cast.Customer, first: date) -> int:
     body: dict[str, Any] = {
         "customer": c.external_id,
