@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,16 @@ BIN = Path(sys.executable).parent / "meterly"
 NOV = datetime(2026, 11, 1, tzinfo=UTC)
 DEC = datetime(2026, 12, 1, tzinfo=UTC)
 BATCH = 1_000_000
+
+
+def meters_and_products(post: Callable[[str, dict[str, Any]], None]) -> None:
+    """The provider's meters (call minutes, fax pages) and products: both benchmarks' base."""
+    post("/v1/meters", {"key": "call-minutes", "name": "Call minutes", "event_type": "call",
+                        "aggregation": "sum", "value": "$.minutes"})  # fmt: skip
+    post("/v1/meters", {"key": "fax-pages", "name": "Fax pages", "event_type": "fax",
+                        "aggregation": "count"})  # fmt: skip
+    for k, kind in [("seat", "seat"), ("calls", "usage"), ("fax", "usage")]:
+        post("/v1/products", {"key": k, "name": k, "kind": kind})
 
 
 def setup_ledger(data: Path, customers: int) -> None:
@@ -69,12 +80,7 @@ def setup_ledger(data: Path, customers: int) -> None:
                 r = client.post(path, json=body, headers=h)
                 assert r.status_code == 201, r.text
 
-            post("/v1/meters", {"key": "call-minutes", "name": "Call minutes", "event_type": "call",
-                                "aggregation": "sum", "value": "$.minutes"})  # fmt: skip
-            post("/v1/meters", {"key": "fax-pages", "name": "Fax pages", "event_type": "fax",
-                                "aggregation": "count"})  # fmt: skip
-            for k, kind in [("seat", "seat"), ("calls", "usage"), ("fax", "usage")]:
-                post("/v1/products", {"key": k, "name": k, "kind": kind})
+            meters_and_products(post)
             post("/v1/plans", {"key": "voice", "name": "Voice", "charges": [
                 {"product": "seat", "description": "Seat",
                  "price": {"model": "per_unit", "unit_amount": "24.99", "timing": "in_advance"}},

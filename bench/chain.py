@@ -78,12 +78,7 @@ def setup_chain_ledger(data: Path, customers: int, resellers: int) -> None:
                 r = client.post(path, json=body, headers={"Authorization": f"Bearer {k}"})
                 assert r.status_code == 201, r.text
 
-            post("/v1/meters", {"key": "call-minutes", "name": "Call minutes", "event_type": "call",
-                                "aggregation": "sum", "value": "$.minutes"})  # fmt: skip
-            post("/v1/meters", {"key": "fax-pages", "name": "Fax pages", "event_type": "fax",
-                                "aggregation": "count"})  # fmt: skip
-            for k, kind in [("seat", "seat"), ("calls", "usage"), ("fax", "usage")]:
-                post("/v1/products", {"key": k, "name": k, "kind": kind})
+            single.meters_and_products(post)
             post("/v1/plans", {"key": "wholesale", "name": "Wholesale", "charges": WHOLESALE})
             for r in range(resellers):
                 post("/v1/accounts", {"external_id": f"r{r:03d}", "name": f"R{r}",

@@ -147,3 +147,18 @@ def test_trial_makes_recurring_charges_free() -> None:
         usage=NoUsage(), usage_until=PERIOD[1], trial_end=PERIOD[0] + timedelta(days=15),
     )  # fmt: skip
     assert [(x.fraction, x.amount) for x in out] == [("1/2", Decimal("15.00"))]
+
+
+@given(first=amounts, second=amounts, qty=quantities)
+@settings(max_examples=50)
+def test_a_price_changed_in_place_is_compiled_again(
+    first: Decimal, second: Decimal, qty: Decimal
+) -> None:
+    """Raters memoizes compiled prices by identity across invoices; a dict edited after it was
+    rated (a caller reusing its price body) must not answer with the old compiled price."""
+    from meterly.subscriptions.lines import Raters
+
+    price: dict[str, Any] = {"model": "per_unit", "unit_amount": str(first)}
+    assert Raters().get(price).rate(qty).precise_amount == first * qty
+    price["unit_amount"] = str(second)
+    assert Raters().get(price).rate(qty).precise_amount == second * qty

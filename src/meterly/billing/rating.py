@@ -1,6 +1,6 @@
 """Rating many subscriptions at once: the read side shared by bill runs and finalization.
 
-Reads the event store a batch at a time (chain.usage: two queries per meter and range for the
+Reads the event store a batch at a time (billing.usage: two queries per meter and range for the
 whole batch, whatever the resellers) instead of a few queries per invoice, which is what made
 finalizing 10,000 drafts one by one slower than the bill run that created them.
 """
@@ -16,7 +16,7 @@ from meterly.billing.builder import DraftLine
 from meterly.billing.context import Span, SubContext
 from meterly.billing.draft import compute
 from meterly.billing.late import Billed
-from meterly.chain.usage import SubtreeUsage
+from meterly.billing.usage import BatchUsage
 from meterly.chain.wholesale import Wholesale, is_wholesale
 from meterly.storage.events.base import EventStore
 
@@ -41,17 +41,17 @@ class BatchRater:
 
 def _usage_batches(
     session: Session, store: EventStore, ctxs: Sequence[SubContext]
-) -> dict[tuple[int, int | None], SubtreeUsage]:
+) -> dict[tuple[int, int | None], BatchUsage]:
     """One usage reader per set of meter definitions: sellers whose meters resolve alike (every
     reseller of a chain on the provider's meters) share it, so a batch spread over many
-    resellers still costs two event-store queries per (meter, range) (chain.usage)."""
+    resellers still costs two event-store queries per (meter, range) (billing.usage)."""
     groups: dict[str, dict[int, SubContext]] = defaultdict(dict)
     for c in ctxs:
         groups[repr(sorted(c.specs.items()))][c.customer.id] = c
-    out: dict[tuple[int, int | None], SubtreeUsage] = {}
+    out: dict[tuple[int, int | None], BatchUsage] = {}
     for g in groups.values():
         first = next(iter(g.values()))
-        usage = SubtreeUsage(session, store, first.seller, [c.customer for c in g.values()],
+        usage = BatchUsage(session, store, first.seller, [c.customer for c in g.values()],
                              first.specs, eager=False)  # fmt: skip
         for c in g.values():
             out[(c.seller.id, c.customer.parent_id)] = usage

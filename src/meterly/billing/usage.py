@@ -1,14 +1,18 @@
-"""Usage for many customers at once: one event-store query per (meter, range) for a batch.
+"""Usage for many customers at once: two event-store queries per (meter, range) for a batch.
 
 A bill run asks for the same (meter, period) of thousands of customers; one query per customer
 costs a few ms each (20 k queries for 10 k customers with two meters), so the first time a range
-is asked for a second customer, the whole batch's values are fetched in one grouped query.
+is asked for a second customer, the whole batch's values are fetched in grouped queries. A batch
+may span many parents (every reseller's customers of a chain, a reseller's whole subtree).
 
 Exactness: per customer, an event counts when its subject is the customer (or an alias) and it
-was sent by the customer or one of its ancestors (StoreUsage). A batch shares its strict
-ancestors (customers are grouped by parent), so the grouped query reads only events sent by
-those ancestors; a second, cheap query finds the customers that also sent events themselves, and
-those (rare: a platform usually sends for its customers) are answered one by one, exactly.
+was sent by the customer or one of its ancestors (StoreUsage). Then:
+- query 1 reads the events sent by the ancestors *every* customer shares (for a provider's
+  batch: the provider), which count for each of them;
+- query 2 looks for events sent by any other account on the customers' paths (a reseller, a
+  sub-reseller, the customer itself); a customer with such events (rare: the platform usually
+  sends for everyone) is answered exactly, one by one, by the per-customer StoreUsage rule.
+An event sent by an account on no path of a customer never counts, in either query.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ class _Resolved(StoreUsage):
 
 
 class BatchUsage:
-    """Usage of one seller's customers that share a parent (the caller groups them)."""
+    """Usage of one seller's view of meters for a batch of customers under any parents."""
 
     def __init__(
         self,
@@ -57,29 +61,28 @@ class BatchUsage:
         seller: Account,
         customers: Sequence[Account],
         specs: Mapping[str, MeterSpec],
+        eager: bool = True,
     ) -> None:
         self._store = store
         self._specs = specs
-        self._single = {
-            c.id: _Resolved(session, store, c, seller, specs) for c in customers
-        }  # per-customer fallback, exact by construction
+        self._single = {c.id: _Resolved(session, store, c, seller, specs) for c in customers}
         self._subjects = {n: c.external_id for c in customers for n in subject_names(c)}
-        parents = {tuple(c.ancestor_ids[:-1]) for c in customers}
-        if len(parents) > 1:
-            raise ValueError("a usage batch must share one parent")
-        self._ancestors = [str(i) for i in next(iter(parents), ())]
-        self._own = [str(c.id) for c in customers]
+        chains = [c.ancestor_ids for c in customers]
+        common = _shared_prefix([ch[:-1] for ch in chains])
+        self._common = [str(i) for i in common]
+        self._others = sorted({str(i) for ch in chains for i in ch[len(common) :]})
+        self._threshold = 1 if eager else 2  # lazy: a lone customer is not worth a batch query
         self._asked: dict[Key, int] = defaultdict(int)
         self._values: dict[Key, tuple[dict[str, Decimal], set[str]]] = {}
-        self.queries = 0  # event-store queries made (the benchmark reports it)
+        self.queries = 0
 
     def source(self, customer: Account) -> UsageSource:
-        return _CustomerUsage(self, customer)
+        return _Source(self, customer)
 
     def quantity(self, customer: Account, meter: str, start: datetime, end: datetime) -> Decimal:
         key = (meter, start, end)
         self._asked[key] += 1
-        if key not in self._values and self._asked[key] >= 2:
+        if key not in self._values and self._asked[key] >= self._threshold:
             self._values[key] = self._fetch(meter, start, end)
         found = self._values.get(key)
         if found is None or customer.external_id in found[1]:
@@ -96,23 +99,36 @@ class BatchUsage:
     def _fetch(
         self, meter: str, start: datetime, end: datetime
     ) -> tuple[dict[str, Decimal], set[str]]:
+        if not self._common:  # no shared ancestor: every customer answered on its own
+            return {}, set(self._subjects.values())
         self.queries += 2
-        # customers that sent events themselves (about themselves or a sibling): answered exactly
         return grouped_fetch(
-            self._store, self._specs[meter], start, end, self._ancestors, self._own, self._subjects
+            self._store, self._specs[meter], start, end, self._common, self._others, self._subjects
         )
 
 
-class _CustomerUsage:
-    def __init__(self, batch: BatchUsage, customer: Account) -> None:
-        self._batch = batch
+def _shared_prefix(chains: Sequence[Sequence[int]]) -> list[int]:
+    """The ancestors every chain starts with."""
+    if not chains:
+        return []
+    out: list[int] = []
+    for column in zip(*chains, strict=False):
+        if any(x != column[0] for x in column):
+            break
+        out.append(column[0])
+    return out
+
+
+class _Source:
+    def __init__(self, usage: BatchUsage, customer: Account) -> None:
+        self._usage = usage
         self._customer = customer
 
     def quantity(self, meter: str, start: datetime, end: datetime) -> Decimal:
-        return self._batch.quantity(self._customer, meter, start, end)
+        return self._usage.quantity(self._customer, meter, start, end)
 
     def transactions(self, meter: str, start: datetime, end: datetime) -> list[Decimal]:
-        return self._batch.transactions(self._customer, meter, start, end)
+        return self._usage.transactions(self._customer, meter, start, end)
 
 
 def grouped_fetch(

@@ -3,7 +3,7 @@
 A reseller subscribes to its seller's wholesale plan like any customer. When that invoice is
 built, each charge counts every end customer below the reseller (any depth):
 - usage: each customer's events (its subjects and aliases, sent by it or an ancestor), read in
-  bulk for all the customers a seller bills in a batch (chain.usage, exact by construction);
+  bulk for all the customers a seller bills in a batch (billing.usage, exact by construction);
 - seats: the reseller's seat quantity at every instant is the sum of the quantities of its
   customers' subscriptions whose plan has a seat charge — fed to the ordinary timeline as
   quantity changes, so proration and in-advance rules are exactly a customer's.
@@ -30,7 +30,7 @@ from meterly.accounts.models import Account
 from meterly.billing.builder import DraftLine, commitment_lines, subscription_charges
 from meterly.billing.context import Span, SubContext
 from meterly.billing.late import Billed, late_lines
-from meterly.chain.usage import SubtreeUsage
+from meterly.billing.usage import BatchUsage
 from meterly.plans.models import PlanVersion
 from meterly.plans.service import version_spec
 from meterly.pricing.precision import CONTEXT
@@ -175,12 +175,12 @@ class Wholesale:
             for c in ctxs
             if is_wholesale(c)
         }
-        # one usage reader per wholesale seller, over all its resellers' customers (chain.usage)
+        # one usage reader per wholesale seller, over all its resellers' customers (billing.usage)
         sellers = {c.seller.id: c for c in ctxs if is_wholesale(c)}
         for seller_id, ctx in sellers.items():
             trees = [t for (s, _), t in self._trees.items() if s == seller_id]
             customers = list({c.id: c for t in trees for c in t.customers}.values())
-            usage = SubtreeUsage(session, store, ctx.seller, customers, ctx.specs)
+            usage = BatchUsage(session, store, ctx.seller, customers, ctx.specs)
             for t in trees:
                 t.sources = {c.id: usage.source(c) for c in t.customers}
 

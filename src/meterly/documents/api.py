@@ -6,7 +6,7 @@ would otherwise take `12.pdf` as an id and answer 422.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter, Path, Response
 
@@ -31,7 +31,7 @@ def respond(rendered: Rendered, fmt: Format) -> Response:
     return Response(rendered.body, media_type=rendered.media_type, headers=headers)
 
 
-def _endpoint(kind: Kind, fmt: Format) -> Any:
+def _endpoint(kind: Kind, fmt: Format) -> Callable[..., Response]:
     def get_document(
         principal: PrincipalDep,
         session: SessionDep,
@@ -42,22 +42,42 @@ def _endpoint(kind: Kind, fmt: Format) -> Any:
     return get_document
 
 
-_ROUTES: tuple[tuple[Kind, str, str], ...] = (
-    ("invoice", "/invoices", "invoice"),
-    ("credit_note", "/credit-notes", "credit note"),
-)
-for _kind, _base, _label in _ROUTES:
-    for _fmt in FORMATS:
-        router.add_api_route(
-            f"{_base}/{{id}}.{_fmt}",
-            _endpoint(_kind, _fmt),
-            methods=["GET"],
-            name=f"{_kind}_{_fmt}",
-            summary=f"The {_label} as {_fmt.upper()}",
-            description=(
-                f"The {_label} document in its seller's brand, as `{MEDIA_TYPES[_fmt]}`, "
-                "named after its number (Content-Disposition). 404 outside your subtree."
-            ),
-            response_class=Response,
-            responses={200: {"content": {MEDIA_TYPES[_fmt].split(";")[0]: {}}}},
-        )
+DOCUMENTS: tuple[tuple[Kind, str, str], ...] = (
+    ("invoice", "invoices", "invoice"),
+    ("credit_note", "credit-notes", "credit note"),
+)  # (kind, path segment, label)
+
+
+def add_document_routes(
+    target: APIRouter,
+    prefix: str,
+    endpoint: Callable[[Kind, Format], Callable[..., Response]],
+    formats: Sequence[Format],
+    name: str = "",
+    summary: str = "The {label} as {fmt}",
+    description: str | None = None,
+) -> None:
+    """`GET {prefix}/{invoices|credit-notes}/{id}.{fmt}` for every kind and format: the API's
+    documents and the portal's share the table. `summary`/`description` are formatted with
+    label, fmt (upper case) and media."""
+    for kind, segment, label in DOCUMENTS:
+        for fmt in formats:
+            media = MEDIA_TYPES[fmt]
+            text = {"label": label, "fmt": fmt.upper(), "media": media}
+            target.add_api_route(
+                f"{prefix}/{segment}/{{id}}.{fmt}",
+                endpoint(kind, fmt),
+                methods=["GET"],
+                name=f"{name}{kind}_{fmt}",
+                summary=summary.format(**text),
+                description=description.format(**text) if description else "",
+                response_class=Response,
+                responses={200: {"content": {media.split(";")[0]: {}}}},
+            )
+
+
+add_document_routes(
+    router, "", _endpoint, FORMATS,
+    description="The {label} document in its seller's brand, as `{media}`, named after its "
+    "number (Content-Disposition). 404 outside your subtree.",
+)  # fmt: skip

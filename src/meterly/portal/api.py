@@ -21,7 +21,7 @@ from meterly.accounts.scope import principal_for
 from meterly.api.deps import PrincipalDep, RuntimeDep, SessionDep
 from meterly.billing.models import Invoice
 from meterly.billing.money.models import CreditNote
-from meterly.documents.api import respond
+from meterly.documents.api import add_document_routes, respond
 from meterly.documents.logo import load_logo
 from meterly.documents.render import Format, Kind, document
 from meterly.errors import NotFound
@@ -142,19 +142,7 @@ def _document_endpoint(kind: Kind, fmt_: Format) -> Callable[..., Response]:
     return portal_document
 
 
-_ROUTES: tuple[tuple[Kind, str, str], ...] = (
-    ("invoice", "invoices", "invoice"),
-    ("credit_note", "credit-notes", "credit note"),
-)
-_FORMATS: tuple[Format, ...] = ("html", "pdf")
-for _kind, _base, _label in _ROUTES:
-    for _fmt in _FORMATS:
-        router.add_api_route(
-            f"/portal/{{token}}/{_base}/{{id}}.{_fmt}",
-            _document_endpoint(_kind, _fmt),
-            methods=["GET"],
-            name=f"portal_{_kind}_{_fmt}",
-            summary=f"The customer's {_label} as {_fmt.upper()}, through its portal link",
-            response_class=Response,
-            responses={200: {"content": {"application/pdf" if _fmt == "pdf" else "text/html": {}}}},
-        )
+add_document_routes(
+    router, "/portal/{token}", _document_endpoint, ("html", "pdf"), name="portal_",
+    summary="The customer's {label} as {fmt}, through its portal link",
+)  # fmt: skip

@@ -90,24 +90,31 @@ def seller_brand(session: Session, customer: Account) -> Brand:
 
 
 def _subscriptions(session: Session, customer: Account) -> list[SubscriptionRow]:
-    rows = []
-    subs = list_subscriptions(session, principal_for(customer), customer=customer.external_id)
-    for s in subs:
-        if s.customer != customer.external_id or s.status == "canceled":
-            continue
-        name = session.scalar(
-            select(PlanVersion.name)
+    subs = [
+        s
+        for s in list_subscriptions(session, principal_for(customer), customer=customer.external_id)
+        if s.customer == customer.external_id and s.status != "canceled"
+    ]
+    # every plan version's display name, in one query (a customer's seller sold them all)
+    names = {
+        (seller, key, version): name
+        for seller, key, version, name in session.execute(
+            select(Account.external_id, Plan.key, PlanVersion.version, PlanVersion.name)
             .join(Plan, Plan.id == PlanVersion.plan_id)
             .join(Account, Account.id == Plan.seller_id)
-            .where(Plan.key == s.plan, PlanVersion.version == s.version)
-            .where(Account.external_id == s.seller)
+            .where(Plan.key.in_({s.plan for s in subs}))
+            .where(Account.external_id.in_({s.seller for s in subs}))
         )
+    }
+    rows = []
+    for s in subs:
         period = (
             fmt.period_label(s.current_period_start, s.current_period_end, customer.timezone)
             if s.current_period_start and s.current_period_end
             else None
         )
-        rows.append(SubscriptionRow(name or s.plan, s.status.capitalize(), s.quantity, period))
+        name = names.get((s.seller, s.plan, s.version)) or s.plan
+        rows.append(SubscriptionRow(name, s.status.capitalize(), s.quantity, period))
     return rows
 
 
@@ -150,51 +157,52 @@ def _upcoming(
     return out
 
 
+def _row(
+    doc_id: int, number: str, issued: datetime, span: tuple[datetime, datetime], status: str,
+    total: str, tz: str, amount_due: str | None = None, due_at: datetime | None = None,
+) -> DocumentRow:  # fmt: skip
+    return DocumentRow(
+        id=doc_id, number=number, date=fmt.long_date(fmt.local_date(issued, tz)),
+        period=fmt.period_label(span[0], span[1], tz), status=status, total=total,
+        amount_due=amount_due, due=fmt.long_date(fmt.local_date(due_at, tz)) if due_at else None,
+    )  # fmt: skip
+
+
 def _invoices(session: Session, customer: Account) -> list[DocumentRow]:
-    tz = customer.timezone
-    rows = []
     invoices = session.scalars(
         select(Invoice)
         .where(Invoice.customer_id == customer.id, Invoice.status != "draft")
         .order_by(Invoice.id.desc())
         .limit(HISTORY)
     )
+    rows = []
     for inv in invoices:
-        issued = inv.issued_at or inv.created_at
+        open_ = inv.status in ("finalized", "overdue")
         rows.append(
-            DocumentRow(
-                id=inv.id, number=inv.number or "", period=fmt.period_label(
-                    inv.period_start, inv.period_end, tz),
-                date=fmt.long_date(fmt.local_date(issued, tz)),
-                status=_STATUS.get(inv.status, inv.status.capitalize()),
-                total=fmt.money(inv.total, inv.currency),
-                amount_due=fmt.money(inv.amount_due, inv.currency)
-                if inv.status in ("finalized", "overdue") else None,
-                due=fmt.long_date(fmt.local_date(inv.due_at, tz)) if inv.due_at else None,
-            )
+            _row(inv.id, inv.number or "", inv.issued_at or inv.created_at,
+                 (inv.period_start, inv.period_end),
+                 _STATUS.get(inv.status, inv.status.capitalize()),
+                 fmt.money(inv.total, inv.currency), customer.timezone,
+                 amount_due=fmt.money(inv.amount_due, inv.currency) if open_ else None,
+                 due_at=inv.due_at)
         )  # fmt: skip
     return rows
 
 
 def _credit_notes(session: Session, customer: Account) -> list[DocumentRow]:
-    tz = customer.timezone
-    rows = []
-    notes = session.scalars(
-        select(CreditNote)
+    """Each note with the period of the invoice it credits (one joined query)."""
+    notes = session.execute(
+        select(CreditNote, Invoice.period_start, Invoice.period_end)
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
         .where(CreditNote.customer_id == customer.id)
         .order_by(CreditNote.id.desc())
         .limit(HISTORY)
     )
-    for cn in notes:
-        inv = session.get(Invoice, cn.invoice_id)
-        assert inv is not None
+    rows = []
+    for cn, start, end in notes:
         rows.append(
-            DocumentRow(
-                id=cn.id, number=cn.number, date=fmt.long_date(fmt.local_date(cn.issued_at, tz)),
-                period=fmt.period_label(inv.period_start, inv.period_end, tz),
-                status=cn.outcome.capitalize(), total=fmt.money(cn.total, cn.currency),
-                amount_due=None, due=None,
-            )
+            _row(cn.id, cn.number, cn.issued_at, (start, end), cn.outcome.capitalize(),
+                 fmt.money(cn.total, cn.currency), customer.timezone)
         )  # fmt: skip
     return rows
 

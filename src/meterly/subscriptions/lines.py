@@ -18,6 +18,7 @@ Rules (DESIGN.md, issue 3):
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,29 +84,30 @@ class UsageSource(Protocol):
 class Raters:
     """Compiles each distinct price definition once: per invoice (`cache`), and across invoices
     through a bounded process-wide memo — a bill run rates thousands of invoices on the same few
-    prices, and parsing and compiling one costs more than rating it. Price definitions are
-    never mutated once loaded (they come from frozen plan versions), so an identity hit is
-    safe; the memo holds each price it keys by id, so an id cannot be reused while cached."""
+    prices, and parsing and compiling one costs more than rating it. The identity memo keeps a
+    copy of what it saw and compares it (a C-level dict comparison, far cheaper than the
+    canonical JSON key), so a price changed in place is compiled again; it holds each price it
+    keys by id, so an id cannot be reused while cached."""
 
     cache: dict[str, Rater] = field(default_factory=dict)
 
     def get(self, price: Mapping[str, Any]) -> Rater:
         hit = _BY_ID.get(id(price))
-        if hit is not None and hit[0] is price:
-            return hit[1]
+        if hit is not None and hit[0] is price and hit[1] == price:
+            return hit[2]
         key = canonical(price)
         rater = self.cache.get(key) or _COMPILED.get(key)
         if rater is None:
             rater = Rater(parse_price(dict(price)))
             _remember(_COMPILED, key, rater)
         self.cache[key] = rater
-        _remember(_BY_ID, id(price), (price, rater))
+        _remember(_BY_ID, id(price), (price, copy.deepcopy(dict(price)), rater))
         return rater
 
 
 _MEMO_LIMIT = 4096
 _COMPILED: dict[str, Rater] = {}
-_BY_ID: dict[int, tuple[Mapping[str, Any], Rater]] = {}
+_BY_ID: dict[int, tuple[Mapping[str, Any], dict[str, Any], Rater]] = {}
 
 
 def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
