@@ -149,3 +149,25 @@ def test_a_draft_whose_rating_fails_stays_a_draft_and_the_others_finalize(
     monkeypatch.undo()
     assert finalize_due(env.runtime.ledger, env.runtime.events, LATER) == 1  # the next tick
     assert totals(env)[("c2", "2026-11")] == ("finalized", expected(2))
+
+
+def test_a_batch_that_cannot_be_rated_together_is_rated_one_by_one(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure of the batch as a whole (here: the batch reader refuses more than one
+    subscription) must not hold every draft back: each is rated alone, and finalized."""
+    customers(env)
+    assert not bill(env, new_run(env)).errors
+    real = rating_mod.BatchRater.__init__
+
+    def picky(self: Any, session: Any, store: Any, ctxs: Any) -> None:
+        if len(ctxs) > 1:
+            raise RuntimeError("event store timeout")
+        real(self, session, store, ctxs)
+
+    monkeypatch.setattr(rating_mod.BatchRater, "__init__", picky)
+    assert finalize_due(env.runtime.ledger, env.runtime.events, LATER) == CUSTOMERS
+    got = totals(env)
+    assert [got[(f"c{i}", "2026-11")] for i in range(CUSTOMERS)] == [
+        ("finalized", expected(i)) for i in range(CUSTOMERS)
+    ]

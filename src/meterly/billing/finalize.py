@@ -229,7 +229,7 @@ def finalize_due(ledger: Ledger, store: EventStore, now: datetime) -> int:
         with ledger.sessions() as r:
             drafts = {d.id: d for d in r.scalars(select(Invoice).where(Invoice.id.in_(ids)))}
             batch = _one_per_subscription([drafts[i] for i in ids if i in drafts])
-            rated = prepare(r, store, batch)
+            rated = _rate(r, store, batch)
         finished = 0
         for draft in batch:
             outcome = rated.get(draft.id)
@@ -250,6 +250,22 @@ def finalize_due(ledger: Ledger, store: EventStore, now: datetime) -> int:
         taken = {d.id for d in batch}
         ids = [i for i in ids if i not in taken]
     return done
+
+
+def _rate(
+    session: Session, store: EventStore, batch: list[Invoice]
+) -> dict[int, Prepared | Exception]:
+    try:
+        return prepare(session, store, batch)
+    except Exception:  # a batch-wide failure: rate one by one, so one draft cannot hold all
+        log.exception("rating %s drafts together failed; rating them one by one", len(batch))
+    out: dict[int, Prepared | Exception] = {}
+    for draft in batch:
+        try:
+            out.update(prepare(session, store, [draft]))
+        except Exception as exc:
+            out[draft.id] = exc
+    return out
 
 
 def _one_per_subscription(drafts: Sequence[Invoice]) -> list[Invoice]:
