@@ -11,6 +11,9 @@ peak_rss_mb      the bill-run process's peak RSS
 floor_s          the plain DuckDB group-by of the same month's usage (subject × type, count and
                  sum of minutes) over the same file: what any design must at least read
 ratio            bill_run_s / floor_s
+finalize_s       then every draft finalized by the worker's duty (finalize_due, in this process,
+                 all grace periods over): rebuilt from current usage, numbered, frozen
+finalized_per_s  finalized / finalize_s
 setup            how the data was made (not timed against any target)
 
 Events are written straight into the store through its normal `append_batch` (Arrow columns,
@@ -169,6 +172,26 @@ def floor(data: Path) -> float:
         con.close()
 
 
+def finalize_all(data: Path) -> tuple[float, int]:
+    """The worker's finalization duty, run until no draft is left (every grace period over):
+    each draft rebuilt from current usage, numbered and frozen."""
+    from datetime import timedelta
+
+    from meterly.billing.finalize import finalize_due
+    from meterly.config import Settings
+    from meterly.runtime import Runtime
+
+    rt = Runtime.open(Settings(data_dir=data, provider_id="skyline"))
+    try:
+        now, done = DEC + timedelta(days=30), 0
+        t0 = time.perf_counter()
+        while n := finalize_due(rt.ledger, rt.events, now):
+            done += n
+        return time.perf_counter() - t0, done
+    finally:
+        rt.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--customers", type=int, default=10_000)
@@ -198,6 +221,7 @@ def main() -> None:
             raise SystemExit(f"bill run failed: {out.stderr[-2000:]}")
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         summary = json.loads(out.stdout)
+        finalize_s, finalized = finalize_all(data)
         floor_s = floor(data)
         print(json.dumps({
             "customers": args.customers, "events": args.events,
@@ -208,6 +232,8 @@ def main() -> None:
             "peak_rss_mb": round(peak_kb / 1024, 1),
             "floor_s": round(floor_s, 3),
             "ratio": round(bill_run_s / floor_s, 1),
+            "finalized": finalized, "finalize_s": round(finalize_s, 2),
+            "finalized_per_s": round(finalized / finalize_s, 1) if finalize_s else None,
             "setup": {"ledger_s": round(ledger_s, 1), "events_s": round(events_s, 1)},
         }, indent=2))  # fmt: skip
     finally:
