@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from meterly.cli_support import console
-from meterly.demo.runner import DemoOptions, run
 
 
 def demo_command(
@@ -21,6 +20,8 @@ def demo_command(
     port: int = typer.Option(8000, "--port"),
 ) -> None:
     """Build the Skyline Voice scenario through the API, print a summary, then serve it."""
+    from meterly.demo.runner import DemoOptions, run  # the whole app: only when demo runs
+
     run(
         DemoOptions(
             data_dir=data_dir, seed=seed, customers=customers, months=months, serve=serve, port=port

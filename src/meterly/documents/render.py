@@ -13,7 +13,6 @@ from meterly.documents.context import credit_note_document, invoice_document
 from meterly.documents.csv import render_csv
 from meterly.documents.html import render_html
 from meterly.documents.model import Document
-from meterly.documents.pdf import render_pdf
 
 Format = Literal["pdf", "html", "csv"]
 Kind = Literal["invoice", "credit_note"]
@@ -38,6 +37,8 @@ class Rendered:
 
 def render(doc: Document, fmt: Format) -> Rendered:
     if fmt == "pdf":
+        from meterly.documents.pdf import render_pdf  # reportlab: only when a PDF is asked for
+
         body = render_pdf(doc)
     elif fmt == "html":
         body = render_html(doc).encode()

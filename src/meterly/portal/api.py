@@ -27,6 +27,7 @@ from meterly.documents.render import Format, Kind, document
 from meterly.errors import NotFound
 from meterly.portal import page, service
 from meterly.portal.schemas import PortalSessionIn, PortalSessionOut, RevokeIn, RevokeOut
+from meterly.portal.service import link_url
 from meterly.storage.ledger import utcnow
 
 router = APIRouter(tags=["portal"])
@@ -48,10 +49,6 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-def link_url(base: str, path: str) -> str:
-    return base.rstrip("/") + path
 
 
 @router.post("/v1/portal-sessions", status_code=201, response_model=PortalSessionOut)

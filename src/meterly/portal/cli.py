@@ -6,7 +6,6 @@ import typer
 
 from meterly.cli_support import console, handle_errors, operator, print_json, runtime
 from meterly.portal import service
-from meterly.portal.api import link_url
 from meterly.storage.ledger import utcnow
 
 portal_app = typer.Typer(
@@ -30,7 +29,7 @@ def link_command(
     with runtime() as rt, rt.ledger.unit_of_work() as s:
         link = service.create_session(s, operator(rt, account), customer, ttl_minutes, utcnow())
         base = rt.settings.public_url or f"http://{rt.settings.host}:{rt.settings.port}"
-    url = link_url(base, link.path)
+    url = service.link_url(base, link.path)
     if as_json:
         print_json({"id": link.id, "customer": link.customer, "url": url,
                     "expires_at": link.expires_at.isoformat()})  # fmt: skip

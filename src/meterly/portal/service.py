@@ -92,3 +92,8 @@ def resolve(session: Session, token: str, now: datetime) -> tuple[Account, Porta
     if account is None:
         raise NotFound("portal link not found or expired")
     return account, row
+
+
+def link_url(base: str, path: str) -> str:
+    """The link's full URL on `base` (METERLY_PUBLIC_URL, or the URL the request came to)."""
+    return base.rstrip("/") + path
