@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Query, Response
 
 from meterly.api.deps import PrincipalDep, RuntimeDep, SessionDep
@@ -47,10 +49,16 @@ def list_invoices(
     ),
     limit: int = Query(100, ge=1, le=1000),
     after: int | None = Query(None, description="id of the last invoice of the previous page"),
+    expand: Literal["lines"] | None = Query(
+        None, description="lines: whole invoices (lines, totals, details) as GET /v1/invoices/{id}"
+    ),
 ) -> ListOf:
-    """Invoices of your subtree, newest first."""
+    """Invoices of your subtree, newest first: summaries, or whole invoices with `expand=lines`
+    (one request per page instead of one per invoice)."""
     return ListOf(
-        data=service.list_invoices(session, principal, customer, status, period, limit, after)
+        data=service.list_invoices(
+            session, principal, customer, status, period, limit, after, expand == "lines"
+        )
     )
 
 

@@ -8,6 +8,8 @@ subtree holds its seller — a customer reads its invoices but cannot finalize t
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -124,9 +126,11 @@ def list_invoices(
     period: str | None = None,
     limit: int = 100,
     after: int | None = None,
-) -> list[InvoiceSummary]:
+    with_lines: bool = False,
+) -> list[InvoiceSummary] | list[InvoiceOut]:
     """Newest first. `period` (YYYY-MM) matches the month of period_start in the customer's
-    time zone (the calendar the customer was billed in)."""
+    time zone (the calendar the customer was billed in). `with_lines`: whole invoices, as
+    get_invoice gives them, their lines read in one query for the page."""
     stmt = (
         select(Invoice, Seller.external_id, Customer)
         .join(Seller, Seller.id == Invoice.seller_id)
@@ -150,16 +154,28 @@ def list_invoices(
         )
     if after is not None:
         stmt = stmt.where(Invoice.id < after)
-    out: list[InvoiceSummary] = []
+    page: list[tuple[Invoice, str, str]] = []
     for inv, seller, cust in session.execute(stmt.order_by(Invoice.id.desc())):
         if month is not None:
             local = inv.period_start.astimezone(ZoneInfo(cust.timezone))
             if (local.year, local.month) != month:
                 continue
-        out.append(summary(inv, seller, cust.external_id))
-        if len(out) >= limit:
+        page.append((inv, seller, cust.external_id))
+        if len(page) >= limit:
             break
-    return out
+    if not with_lines:
+        return [summary(inv, seller, cust) for inv, seller, cust in page]
+    lines: dict[int, list[InvoiceLine]] = defaultdict(list)
+    ids = [inv.id for inv, _, _ in page]
+    for i in range(0, len(ids), 500):  # bounded IN lists
+        rows = session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id.in_(ids[i : i + 500]))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        )
+        for ln in rows:
+            lines[ln.invoice_id].append(ln)
+    return [invoice_out(session, inv, seller, cust, lines[inv.id]) for inv, seller, cust in page]
 
 
 def summary(inv: Invoice, seller: str, customer: str) -> InvoiceSummary:
@@ -184,10 +200,20 @@ def _find(session: Session, principal: Principal, invoice_id: int) -> tuple[Invo
     return row[0], row[1], row[2]
 
 
-def invoice_out(session: Session, inv: Invoice, seller: str, customer: str) -> InvoiceOut:
-    lines = session.scalars(
-        select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)
-    )
+def invoice_out(
+    session: Session,
+    inv: Invoice,
+    seller: str,
+    customer: str,
+    lines: Iterable[InvoiceLine] | None = None,
+) -> InvoiceOut:
+    """`lines`: the invoice's lines in position order, when the caller read them already."""
+    if lines is None:
+        lines = session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == inv.id)
+            .order_by(InvoiceLine.position)
+        )
     c = inv.currency
     return InvoiceOut(
         **summary(inv, seller, customer).model_dump(), bill_run=inv.bill_run_id,

@@ -22,14 +22,13 @@ def all_invoices(demo: Demo, url: str) -> list[dict[str, Any]]:
     after: int | None = None
     with demo.client(url, cast.PROVIDER[0]) as api:
         for _ in range(10_000):  # bounded pagination
-            params: dict[str, Any] = {"limit": 1000}
+            params: dict[str, Any] = {"limit": 1000, "expand": "lines"}
             if after is not None:
                 params["after"] = after
             page = _check(api.get("/v1/invoices", params=params))["data"]
             if not page:
                 break
-            for summary in page:
-                out.append(_check(api.get(f"/v1/invoices/{summary['id']}")))
+            out += page
             after = page[-1]["id"]
     return out
 
