@@ -154,26 +154,31 @@ def list_invoices(
         )
     if after is not None:
         stmt = stmt.where(Invoice.id < after)
+    stmt = stmt.order_by(Invoice.id.desc())
+    # the limit goes to SQL, unless the exact month is checked here (then rows stream in pages):
+    # either way a page never loads the whole subtree's invoices
+    stmt = stmt.limit(limit) if month is None else stmt.execution_options(yield_per=limit)
     page: list[tuple[Invoice, str, str]] = []
-    for inv, seller, cust in session.execute(stmt.order_by(Invoice.id.desc())):
-        if month is not None:
-            local = inv.period_start.astimezone(ZoneInfo(cust.timezone))
-            if (local.year, local.month) != month:
-                continue
-        page.append((inv, seller, cust.external_id))
-        if len(page) >= limit:
-            break
+    with session.execute(stmt) as rows:  # closed here: the rest of a streamed result is dropped
+        for inv, seller, cust in rows:
+            if month is not None:
+                local = inv.period_start.astimezone(ZoneInfo(cust.timezone))
+                if (local.year, local.month) != month:
+                    continue
+            page.append((inv, seller, cust.external_id))
+            if len(page) >= limit:
+                break
     if not with_lines:
         return [summary(inv, seller, cust) for inv, seller, cust in page]
     lines: dict[int, list[InvoiceLine]] = defaultdict(list)
     ids = [inv.id for inv, _, _ in page]
     for i in range(0, len(ids), 500):  # bounded IN lists
-        rows = session.scalars(
+        found = session.scalars(
             select(InvoiceLine)
             .where(InvoiceLine.invoice_id.in_(ids[i : i + 500]))
             .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
         )
-        for ln in rows:
+        for ln in found:
             lines[ln.invoice_id].append(ln)
     return [invoice_out(session, inv, seller, cust, lines[inv.id]) for inv, seller, cust in page]
 
