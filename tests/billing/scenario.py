@@ -174,3 +174,18 @@ def check(invoice: dict[str, Any], customer: str) -> None:
         assert gd.startswith(desc), (gd, desc)
     assert invoice["subtotal"] == subtotal
     assert Decimal(invoice["subtotal"]) == sum(Decimal(a) for *_, a in got)
+
+
+def failing_rating(monkeypatch: Any, customer: str) -> None:
+    """Rating `customer`'s invoices raises, wherever invoices are rated (billing.rating)."""
+    import meterly.billing.rating as rating_mod
+    from meterly.billing import draft
+
+    real = draft.compute
+
+    def flaky(ctx: Any, *a: Any, **kw: Any) -> Any:
+        if ctx.customer.external_id == customer:
+            raise RuntimeError("rating backend unavailable")
+        return real(ctx, *a, **kw)
+
+    monkeypatch.setattr(rating_mod, "compute", flaky)

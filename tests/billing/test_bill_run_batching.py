@@ -62,11 +62,11 @@ def customers(env: Env, n: int = CUSTOMERS, september: int | None = None) -> dic
     return subs
 
 
-def new_run(env: Env) -> int:
+def new_run(env: Env, as_of: datetime = AS_OF) -> int:
     with env.runtime.ledger.unit_of_work() as s:
         seller = s.scalar(select(Account).where(Account.external_id == "skyline"))
         assert seller is not None
-        run = BillRun(seller_id=seller.id, as_of=AS_OF, status="queued", errors=[], totals={},
+        run = BillRun(seller_id=seller.id, as_of=as_of, status="queued", errors=[], totals={},
                       invoices=0)  # fmt: skip
         s.add(run)
         s.flush()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from scenario import AS_OF, build, check, ok
+from scenario import AS_OF, build, check, failing_rating, ok
 
 from meterly.jobs.worker import Worker
 from support import Env
@@ -67,18 +67,8 @@ def test_rerun_is_idempotent(env: Env) -> None:
 
 
 def test_failed_customer_is_reported_and_retried(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    import meterly.billing.rating as rating_mod
-    from meterly.billing import draft
-
     build(env)
-    real = draft.compute
-
-    def flaky(ctx: Any, *a: Any, **kw: Any) -> Any:
-        if ctx.customer.external_id == "preschool":
-            raise RuntimeError("rating backend unavailable")
-        return real(ctx, *a, **kw)
-
-    monkeypatch.setattr(rating_mod, "compute", flaky)
+    failing_rating(monkeypatch, "preschool")
     run = bill(env)
     monkeypatch.undo()
     assert run["status"] == "retrying" and run["invoices"] == 2

@@ -11,28 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from scenario import failing_rating
 from sqlalchemy import select
 from test_bill_run_batching import AS_OF, CUSTOMERS, NOW, bill, customers, expected, new_run
 
 import meterly.billing.rating as rating_mod
 from meterly.accounts.models import Account
-from meterly.billing import draft as draft_mod
 from meterly.billing.finalize import finalize_due, prepare
-from meterly.billing.models import BillRun, Invoice, InvoiceLine
+from meterly.billing.models import Invoice, InvoiceLine
 from meterly.billing.run import execute
 from support import Env
-
-
-def run_at(env: Env, as_of: datetime) -> int:
-    with env.runtime.ledger.unit_of_work() as s:
-        seller = s.scalar(select(Account).where(Account.external_id == "skyline"))
-        assert seller is not None
-        run = BillRun(seller_id=seller.id, as_of=as_of, status="queued", errors=[], totals={},
-                      invoices=0)  # fmt: skip
-        s.add(run)
-        s.flush()
-        return run.id
-
 
 LATER = AS_OF + timedelta(days=5)  # every draft's grace period is over
 
@@ -111,7 +99,7 @@ def test_late_usage_of_a_final_period_is_billed_once_across_two_drafts(env: Env)
     each rebuild must count what the other draft carries (or has finalized), as finalizing
     them one at a time does."""
     customers(env, september=4)
-    first = run_at(env, datetime(2026, 10, 1, tzinfo=UTC))
+    first = new_run(env, datetime(2026, 10, 1, tzinfo=UTC))
     assert not execute(env.runtime.ledger, env.runtime.events, first, NOW).errors
     assert finalize_due(env.runtime.ledger, env.runtime.events, LATER) == 1  # c4's September
     late_events(env)
@@ -133,14 +121,7 @@ def test_a_draft_whose_rating_fails_stays_a_draft_and_the_others_finalize(
 ) -> None:
     customers(env)
     assert not bill(env, new_run(env)).errors
-    real = draft_mod.compute
-
-    def flaky(ctx: Any, *a: Any, **kw: Any) -> Any:
-        if ctx.customer.external_id == "c2":
-            raise RuntimeError("rating backend unavailable")
-        return real(ctx, *a, **kw)
-
-    monkeypatch.setattr(rating_mod, "compute", flaky)
+    failing_rating(monkeypatch, "c2")
     assert finalize_due(env.runtime.ledger, env.runtime.events, LATER) == CUSTOMERS - 1
     [left] = drafts(env)
     assert left.number is None
