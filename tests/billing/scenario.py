@@ -189,3 +189,18 @@ def failing_rating(monkeypatch: Any, customer: str) -> None:
         return real(ctx, *a, **kw)
 
     monkeypatch.setattr(rating_mod, "compute", flaky)
+
+
+def basic_plan(env: Env, one_off: bool = False) -> None:
+    """A call-minutes meter, seat and calls products (and a one-off `hardware` product), and
+    plan `basic`: seats at 20.00 and call minutes at 0.02."""
+    ok(env.post("/v1/meters", {"key": "call-minutes", "name": "Calls", "event_type": "call",
+                               "aggregation": "sum", "value": "$.minutes"}))  # fmt: skip
+    products = [("uc-seat", "seat"), ("calls", "usage")] + ([("hardware", "one_off")] * one_off)
+    for key, kind in products:
+        ok(env.post("/v1/products", {"key": key, "name": key, "kind": kind}))
+    ok(env.post("/v1/plans", {"key": "basic", "name": "Basic", "charges": [
+        {"product": "uc-seat", "price": {"model": "per_unit", "unit_amount": "20"}},
+        {"product": "calls", "meter": "call-minutes",
+         "price": {"model": "per_unit", "unit_amount": "0.02"}},
+    ]}))  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from money_helpers import finalize, hook, make_invoice, messages
-from scenario import ok
+from scenario import basic_plan, ok
 from sqlalchemy import delete, func, select, update
 
 import meterly.billing.run as run_mod
@@ -31,22 +31,10 @@ NOW = AS_OF + timedelta(hours=1)
 CUSTOMERS = 7  # with groups of 3: 3 + 3 + 1 (the September starter has 3 periods: more)
 
 
-def catalog(env: Env) -> None:
-    ok(env.post("/v1/meters", {"key": "call-minutes", "name": "Calls", "event_type": "call",
-                               "aggregation": "sum", "value": "$.minutes"}))  # fmt: skip
-    for key, kind in [("uc-seat", "seat"), ("calls", "usage"), ("hardware", "one_off")]:
-        ok(env.post("/v1/products", {"key": key, "name": key, "kind": kind}))
-    ok(env.post("/v1/plans", {"key": "basic", "name": "Basic", "charges": [
-        {"product": "uc-seat", "price": {"model": "per_unit", "unit_amount": "20"}},
-        {"product": "calls", "meter": "call-minutes",
-         "price": {"model": "per_unit", "unit_amount": "0.02"}},
-    ]}))  # fmt: skip
-
-
 def customers(env: Env, n: int = CUSTOMERS, september: int | None = None) -> dict[str, int]:
     """n customers c0..; customer i has i % 3 + 1 seats and 10 × (i + 1) minutes in November.
     `september`: that customer started on 1 September (three periods due)."""
-    catalog(env)
+    basic_plan(env, one_off=True)
     subs: dict[str, int] = {}
     events = []
     for i in range(n):

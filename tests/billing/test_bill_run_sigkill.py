@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from scenario import ok
+from scenario import basic_plan, ok
 
 from meterly.accounts.keys import create_key
 from meterly.accounts.scope import account_in_scope
@@ -43,16 +43,7 @@ def populate(settings: Settings) -> None:
             with rt.ledger.unit_of_work() as s:
                 _, key = create_key(s, account_in_scope(s, operator(rt), "skyline"), "t")
             env = Env(client, rt, key)
-            ok(env.post("/v1/meters", {"key": "call-minutes", "name": "Calls",
-                                       "event_type": "call", "aggregation": "sum",
-                                       "value": "$.minutes"}))  # fmt: skip
-            for k, kind in [("uc-seat", "seat"), ("calls", "usage")]:
-                ok(env.post("/v1/products", {"key": k, "name": k, "kind": kind}))
-            ok(env.post("/v1/plans", {"key": "basic", "name": "Basic", "charges": [
-                {"product": "uc-seat", "price": {"model": "per_unit", "unit_amount": "20"}},
-                {"product": "calls", "meter": "call-minutes",
-                 "price": {"model": "per_unit", "unit_amount": "0.02"}},
-            ]}))  # fmt: skip
+            basic_plan(env)
             events = []
             for i in range(CUSTOMERS):
                 env.account(f"c{i:04d}")

@@ -185,14 +185,18 @@ def unbilled_purchases(
     return out
 
 
+def as_purchase(p: OneOffPurchase) -> Purchase:
+    return Purchase(
+        p.id, p.product, p.description, p.quantity, p.precise_amount, p.amount, p.purchased_at
+    )
+
+
 def purchases_for(sub: Subscription, span: Span, currency: str, rows: Iterable[OneOffPurchase]
                   ) -> list[Purchase]:  # fmt: skip
     """A purchase goes on its own subscription's invoice, or (none given) on any invoice of the
     same seller and currency; only once it was made before the period's end."""
     return [
-        Purchase(
-            p.id, p.product, p.description, p.quantity, p.precise_amount, p.amount, p.purchased_at
-        )
+        as_purchase(p)
         for p in rows
         if (
             p.subscription_id == sub.id

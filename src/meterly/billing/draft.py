@@ -18,7 +18,7 @@ from meterly.billing.builder import (
     purchase_lines,
     subscription_charges,
 )
-from meterly.billing.context import Span, SubContext
+from meterly.billing.context import Span, SubContext, as_purchase
 from meterly.billing.guard import ensure_draft
 from meterly.billing.late import Billed, late_lines
 from meterly.billing.models import Invoice, InvoiceLine, SellerProfile
@@ -69,12 +69,7 @@ def attached_purchases(session: Session, invoice: Invoice) -> list[Purchase]:
         .where(OneOffPurchase.billed_invoice_id == invoice.id)
         .order_by(OneOffPurchase.purchased_at, OneOffPurchase.id)
     )
-    return [
-        Purchase(
-            p.id, p.product, p.description, p.quantity, p.precise_amount, p.amount, p.purchased_at
-        )
-        for p in rows
-    ]
+    return [as_purchase(p) for p in rows]
 
 
 def write_lines(

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from meterly.accounts.models import Account
 from meterly.billing import adjustments
-from meterly.billing.builder import Purchase, purchase_lines
+from meterly.billing.builder import purchase_lines
+from meterly.billing.context import as_purchase
 from meterly.billing.draft import claim, notify, profile_of, write_lines
 from meterly.billing.models import Invoice
 from meterly.plans.models import PlanVersion
@@ -114,9 +115,7 @@ def _write(
     )  # fmt: skip
     s.add(invoice)
     s.flush()
-    purchases = [Purchase(p.id, p.product, p.description, p.quantity, p.precise_amount, p.amount,
-                          p.purchased_at) for p in rows]  # fmt: skip
-    kept = claim(s, invoice.id, purchases)
+    kept = claim(s, invoice.id, [as_purchase(p) for p in rows])
     if not kept:
         raise _NothingClaimed
     write_lines(s, invoice, purchase_lines(kept), fresh=True)

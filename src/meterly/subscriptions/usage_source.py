@@ -17,8 +17,9 @@ from meterly.storage.events.base import AggregateQuery, EventStore, ListQuery, M
 
 _PAGE = 1000
 _SPEC_TTL_S = 5.0  # like the API key cache: bounds how long a meter edit takes to be seen
-# keyed by the ledger too: two ledgers in one process (tests, an embedding app) share ids
-_spec_cache: dict[tuple[str, int, str], tuple[float, MeterSpec]] = {}
+# keyed by the ledger's engine too: two ledgers in one process (tests, an embedding app) share
+# ids; the key holds the engine, so its identity is never reused while cached
+_spec_cache: dict[tuple[object, int, str], tuple[float, MeterSpec]] = {}
 _spec_lock = threading.Lock()
 
 
@@ -26,7 +27,7 @@ def meter_spec(session: Session, seller: Principal, meter: str) -> MeterSpec:
     """A meter's spec as the seller sees it, cached briefly: the entitlement check's hot path
     should not spend a ledger query on a definition that rarely changes."""
     now = time.monotonic()
-    key = (str(session.get_bind().engine.url), seller.account_id, meter)
+    key = (session.get_bind().engine, seller.account_id, meter)
     with _spec_lock:
         hit = _spec_cache.get(key)
     if hit is not None and now - hit[0] < _SPEC_TTL_S:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from meterly.accounts import audit
@@ -30,6 +30,13 @@ from meterly.pricing.precision import ZERO
 from meterly.webhooks.service import emit
 
 
+def _unexpired(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        CreditGrant.expired_at.is_(None),
+        or_(CreditGrant.expires_at.is_(None), CreditGrant.expires_at > now),
+    )
+
+
 def usable_grants(
     session: Session,
     customer_id: int,
@@ -45,8 +52,7 @@ def usable_grants(
         CreditGrant.customer_id == customer_id,
         CreditGrant.seller_id == seller_id,
         CreditGrant.currency == currency,
-        CreditGrant.expired_at.is_(None),
-        or_(CreditGrant.expires_at.is_(None), CreditGrant.expires_at > now),
+        *_unexpired(now),
     )
     if lock:
         stmt = stmt.with_for_update()
@@ -62,11 +68,7 @@ class Grants:
         ids = sorted(set(customer_ids))
         if not ids:
             return
-        stmt = select(CreditGrant).where(
-            CreditGrant.customer_id.in_(ids),
-            CreditGrant.expired_at.is_(None),
-            or_(CreditGrant.expires_at.is_(None), CreditGrant.expires_at > now),
-        )
+        stmt = select(CreditGrant).where(CreditGrant.customer_id.in_(ids), *_unexpired(now))
         for g in session.scalars(stmt.order_by(CreditGrant.id)):
             if g.remaining > 0:
                 self._by[(g.customer_id, g.seller_id, g.currency)].append(g)
